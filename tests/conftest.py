@@ -1,0 +1,74 @@
+"""Shared fixtures: a copy of the example repository, and the installed CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_DIRS = ("fleet", "environments", "base", "applicationsets")
+CRDS_ENV = "FLEETGEN_TEST_CRDS"
+
+
+def copy_example(dest: Path) -> Path:
+    """Copy the example repository's inputs (and generated outputs) into `dest`."""
+    for name in EXAMPLE_DIRS:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+    return dest
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    return copy_example(tmp_path / "repo")
+
+
+def fleetgen_exe() -> str:
+    """The console script installed next to the running interpreter."""
+    exe = Path(sys.executable).parent / "fleetgen"
+    if not exe.exists():
+        pytest.fail("the fleetgen console script is not installed; run `pip install -e .`")
+    return str(exe)
+
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """Run the installed `fleetgen` as a user would, in a subprocess."""
+
+    def run(
+        args: Sequence[str], *, cwd: Path | None = None, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "FLEETGEN_DEBUG"}
+        return subprocess.run(
+            [fleetgen_exe(), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            input=input_text,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+
+    return run
+
+
+def crds_dir() -> Path:
+    """The upstream CRDs directory, or skip the test with how to enable it."""
+    value = os.environ.get(CRDS_ENV)
+    if not value:
+        pytest.skip(f"set {CRDS_ENV}=<dir of upstream CRDs> to run strict CRD validation")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"{CRDS_ENV}={value} is not a directory")
+    return path

@@ -1,0 +1,134 @@
+"""The fleetgen command line: parse flags, call app, map results to exit codes. No logic.
+
+Exit codes: 0 clean (warnings allowed), 1 diagnostics with errors (or drift for --check),
+2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from fleetgen import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Validate and generate a GitOps fleet of LLM deployments.",
+)
+
+T = TypeVar("T")
+
+RootOption = Annotated[
+    Path, typer.Option("--root", help="Repository root (holds fleet/ and environments/).")
+]
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class SchemaKind(StrEnum):
+    descriptor = "descriptor"
+    environment = "environment"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"fleetgen: error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a use case; known errors and crashes become a message and exit code 2."""
+    from fleetgen.errors import FleetgenError
+
+    try:
+        return action()
+    except FleetgenError as exc:
+        _fail(str(exc))
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the one place a crash becomes a message, not a traceback
+        if os.environ.get("FLEETGEN_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set FLEETGEN_DEBUG=1 for details)")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fleetgen {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@cli.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Validate and generate a GitOps fleet of LLM deployments."""
+
+
+@cli.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Only report on these files (pre-commit).")
+    ] = None,
+    root: RootOption = Path(),
+    output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+) -> None:
+    """Lint descriptors and environments and cross-check them against each other."""
+    from fleetgen import app
+    from fleetgen.output.reporters import REPORTERS, summary
+
+    options = app.ValidateOptions(root=root, paths=tuple(paths or ()))
+    report = _run(lambda: app.validate(options))
+    sys.stdout.write(REPORTERS[output_format.value](report))
+    if output_format is Format.text:
+        typer.echo(summary(report), err=True)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+@cli.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")]) -> None:
+    """Print the JSON Schema of descriptors or environment files."""
+    from fleetgen.loading.schema import schema_text
+
+    sys.stdout.write(schema_text(kind.value))
+
+
+@cli.command()
+def codes() -> None:
+    """List every diagnostic code."""
+    from fleetgen.codes import CODES
+
+    for code in CODES.values():
+        typer.echo(f"{code.id}  {code.severity.value:<7}  {code.slug:<28}  {code.title}")
+
+
+@cli.command()
+def explain(code: Annotated[str, typer.Argument(help="A code such as FG101.")]) -> None:
+    """Print the documentation of one diagnostic code."""
+    from fleetgen.codes import CODES, doc
+
+    key = code.upper()
+    if key not in CODES:
+        _fail(f"unknown code {code!r}; `fleetgen codes` lists them")
+    sys.stdout.write(doc(key))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

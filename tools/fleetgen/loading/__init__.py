@@ -1,0 +1,1 @@
+"""Reading repository inputs: discover files, parse YAML with positions, check schemas."""

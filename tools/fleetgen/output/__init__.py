@@ -1,0 +1,1 @@
+"""Reporters: turn a finished Report into text for a terminal or a machine."""

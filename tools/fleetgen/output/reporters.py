@@ -1,0 +1,31 @@
+"""Formats of `validate` output. json is a documented contract; text is for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from fleetgen.diagnostics import Report
+
+
+def text(report: Report) -> str:
+    lines: list[str] = []
+    for d in report.diagnostics:
+        lines.append(f"{d.location}: {d.severity.value} {d.code} {d.message}")
+        if d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def json_report(report: Report) -> str:
+    return json.dumps([d.as_dict() for d in report.diagnostics], indent=2) + "\n"
+
+
+def summary(report: Report) -> str:
+    errors, warnings = len(report.errors), len(report.warnings)
+    if not errors and not warnings:
+        return "fleetgen: no problems found"
+    return f"fleetgen: {errors} error(s), {warnings} warning(s)"
+
+
+REPORTERS: dict[str, Callable[[Report], str]] = {"text": text, "json": json_report}
