@@ -18,9 +18,9 @@ def test_example_repository_validates_clean(run_cli: RunCli) -> None:
 
 def test_errors_exit_1_with_file_line_column_code(example_repo: Path, run_cli: RunCli) -> None:
     target = example_repo / "fleet" / "llama-3-1-8b-instruct.yaml"
-    text = target.read_text().replace("    maxModelLen: 32768", "    maxModelLength: 32768")
+    text = target.read_text().replace("    maxModelLen: 8192", "    maxModelLength: 8192")
     target.write_text(text)
-    line = text.splitlines().index("    maxModelLength: 32768") + 1
+    line = text.splitlines().index("    maxModelLength: 8192") + 1
     result = run_cli(["validate"], cwd=example_repo)
     assert result.returncode == 1
     assert f"fleet/llama-3-1-8b-instruct.yaml:{line}:5: error FG101 " in result.stdout

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fleetgen.diagnostics import Diagnostic, Report
+from fleetgen.diagnostics import Diagnostic, Report, Severity
 from fleetgen.errors import UsageError
+
+if TYPE_CHECKING:
+    from fleetgen.fitting import PlacementFit
+    from fleetgen.ledger import Ledger
+    from fleetgen.loading.fleet import Fleet
+    from fleetgen.output.writer import Changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +43,12 @@ def validate(options: ValidateOptions) -> Report:
     see the whole fleet, so cross-references from and to those files are verified.
     """
     from fleetgen.checks import run_checks
-    from fleetgen.loading.fleet import load_fleet
 
     root = options.root.resolve()
     if not root.is_dir():
         raise UsageError(f"{options.root}: not a directory")
     wanted = _relative(root, options.paths)
-    fleet, diags = load_fleet(root)
+    fleet, diags = _load(root)
     diags.extend(run_checks(fleet))
     if wanted:
         diags = [d for d in diags if d.location.file in wanted]
@@ -52,3 +58,105 @@ def validate(options: ValidateOptions) -> Report:
 def select(report: Report, codes: Sequence[str]) -> tuple[Diagnostic, ...]:
     """Diagnostics of the given codes (for tests and tools)."""
     return tuple(d for d in report.diagnostics if d.code in codes)
+
+
+def _load(root: Path) -> tuple[Fleet, list[Diagnostic]]:
+    from fleetgen.loading.fleet import load_fleet
+
+    root = root.resolve()
+    if not root.is_dir():
+        raise UsageError(f"{root}: not a directory")
+    return load_fleet(root)
+
+
+def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:
+    """The capacity ledger of the fleet (optionally one environment), and load problems."""
+    from fleetgen.ledger import build_ledger
+    from fleetgen.placement import placements
+
+    fleet, problems = _load(root)
+    if env is not None and env not in fleet.environments:
+        raise UsageError(f"unknown environment {env!r}; known: {', '.join(fleet.environments)}")
+    chosen = (p for p in placements(fleet) if env is None or p.environment.name == env)
+    return build_ledger(chosen), [d for d in problems if d.severity is Severity.ERROR]
+
+
+def fit(root: Path, model: str, env: str | None) -> list[PlacementFit]:
+    """The memory fit of one model on each distinct pool it is placed on."""
+    from fleetgen.fitting import fit_placement
+    from fleetgen.placement import placements
+
+    fleet, _ = _load(root)
+    desc = fleet.descriptor(model)
+    if desc is None:
+        raise UsageError(f"no valid descriptor for model {model!r} (run `fleetgen validate`)")
+    if env is not None and env not in desc.environments:
+        raise UsageError(f"model {model!r} is not deployed to {env!r}")
+    out: dict[tuple[str, str], PlacementFit] = {}
+    for p in placements(fleet, include_retired=True):
+        if p.descriptor is not desc or (env is not None and p.environment.name != env):
+            continue
+        fitted = fit_placement(p)
+        if fitted is not None:
+            out.setdefault((p.environment.name, fitted.gpu.id), fitted)
+    return list(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateResult:
+    report: Report
+    changes: Changes | None  # None when validation errors stopped generation
+
+
+def generate(root: Path, *, write: bool) -> GenerateResult:
+    """Validate, render the whole fleet and (with `write`) apply it atomically."""
+    from fleetgen.checks import run_checks
+    from fleetgen.output.writer import apply, compute_changes
+    from fleetgen.render.plan import build_plan
+
+    root = root.resolve()
+    fleet, diags = _load(root)
+    diags.extend(run_checks(fleet))
+    report = Report.of(diags)
+    if not report.ok:
+        return GenerateResult(report, None)
+    desired = build_plan(fleet).with_manifest()
+    changes = apply(root, desired) if write else compute_changes(root, desired)
+    return GenerateResult(report, changes)
+
+
+def render(root: Path, model: str, env: str, cluster: str | None) -> str:
+    """The final manifests of one app, built by the real kustomize from the current plan."""
+    import tempfile
+
+    from fleetgen.kube.kustomize import build
+    from fleetgen.placement import placements
+    from fleetgen.render.model_app import render_app
+
+    root = root.resolve()
+    fleet, _ = _load(root)
+    if fleet.descriptor(model) is None:
+        raise UsageError(f"no valid descriptor for model {model!r} (run `fleetgen validate`)")
+    found = [
+        p
+        for p in placements(fleet)
+        if p.descriptor.name == model
+        and p.environment.name == env
+        and (cluster is None or p.cluster.name == cluster)
+    ]
+    if not found:
+        raise UsageError(
+            f"model {model!r} has no app in {env!r}" + (f"/{cluster}" if cluster else "")
+        )
+    files = render_app(found[0])
+    with tempfile.TemporaryDirectory(prefix="fleetgen-render-") as tmp:
+        scratch = Path(tmp)
+        # The overlay refers to base/ by a relative path: mirror the layout around it.
+        (scratch / "base").symlink_to(root / "base", target_is_directory=True)
+        app_dir = scratch
+        for path, data in files.items():
+            dest = scratch / path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            app_dir = dest.parent
+        return build(app_dir)

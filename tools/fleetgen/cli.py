@@ -129,6 +129,114 @@ def explain(code: Annotated[str, typer.Argument(help="A code such as FG101.")]) 
     sys.stdout.write(doc(key))
 
 
+EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
+
+
+@cli.command()
+def capacity(
+    env: EnvOption = None,
+    root: RootOption = Path(),
+    output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+) -> None:
+    """GPUs needed at minimum and maximum scale per environment, cluster and pool."""
+    import json
+
+    from fleetgen import app
+    from fleetgen.output.tables import ledger_text
+
+    ledger, problems = _run(lambda: app.capacity(root, env))
+    if problems:
+        typer.echo(
+            f"fleetgen: {len(problems)} file problem(s) left models out of the ledger; "
+            "run `fleetgen validate`",
+            err=True,
+        )
+    if output_format is Format.json:
+        payload = {
+            "pools": [p.as_dict() for p in ledger.pools],
+            "teams": [t.as_dict() for t in ledger.teams],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        sys.stdout.write(ledger_text(ledger))
+
+
+@cli.command()
+def fit(
+    model: Annotated[str, typer.Argument(help="Model name (metadata.name).")],
+    env: EnvOption = None,
+    root: RootOption = Path(),
+) -> None:
+    """GPU memory breakdown of a model in each environment it is deployed to."""
+    from fleetgen import app
+    from fleetgen.output.tables import fit_text
+
+    fits = _run(lambda: app.fit(root, model, env))
+    if not fits:
+        _fail(f"no placement of {model!r} with a known GPU type and architecture")
+    sys.stdout.write(fit_text(fits))
+
+
+@cli.command()
+def generate(
+    root: RootOption = Path(),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+) -> None:
+    """Write Kustomize overlays and Argo CD ApplicationSets for the whole fleet."""
+    from fleetgen import app
+    from fleetgen.output.reporters import summary, text
+
+    result = _run(lambda: app.generate(root, write=not (check or dry_run)))
+    if result.changes is None:
+        sys.stdout.write(text(result.report))
+        typer.echo(summary(result.report) + "; nothing generated", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    lines = result.changes.lines(done=not (check or dry_run))
+    if check:
+        for line in lines:
+            typer.echo(line)
+        if lines:
+            typer.echo(
+                f"fleetgen: {len(lines)} generated file(s) out of date; run `fleetgen generate`",
+                err=True,
+            )
+            raise typer.Exit(EXIT_PROBLEMS)
+        typer.echo("fleetgen: generated files are up to date", err=True)
+        return
+    for line in lines:
+        typer.echo(line)
+    verb = "would change" if dry_run else "changed"
+    typer.echo(f"fleetgen: {len(lines)} file(s) {verb}", err=True)
+
+
+@cli.command()
+def render(
+    model: Annotated[str, typer.Argument(help="Model name (metadata.name).")],
+    env: Annotated[str, typer.Option("--env", help="Environment.")],
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="Cluster (default: the first one).")
+    ] = None,
+    root: RootOption = Path(),
+) -> None:
+    """Print the final manifests of one app, built by the real kustomize."""
+    from fleetgen import app
+
+    sys.stdout.write(_run(lambda: app.render(root, model, env, cluster)))
+
+
+@cli.command()
+def catalog() -> None:
+    """The built-in catalog of open models and GPU types."""
+    from fleetgen.output.tables import catalog_text
+
+    sys.stdout.write(catalog_text())
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

@@ -7,7 +7,7 @@ index without checks. Nothing downstream mutates it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +23,7 @@ class Source:
 
     path: str
     positions: Positions
+    data: Mapping[str, Any] = field(default_factory=dict)  # the raw document, for value scans
 
     def at(self, *path: PathPart) -> Location:
         """Location of the value at `path`."""

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from fleetgen.checks import names
+from fleetgen.checks import (
+    autoscaling,
+    capacity,
+    memory,
+    names,
+    policy,
+    references,
+    runtime,
+    uniqueness,
+)
 from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 
 Check = Callable[[Fleet], Iterable[Diagnostic]]
 
-CHECKS: tuple[Check, ...] = (names.check_file_names,)
+CHECKS: tuple[Check, ...] = (
+    names.check_file_names,
+    references.check_environments,
+    references.check_placements,
+    references.check_tenants,
+    uniqueness.check_model_names,
+    uniqueness.check_served_names,
+    uniqueness.check_name_lengths,
+    uniqueness.check_unique_lists,
+    autoscaling.check_replica_bounds,
+    policy.check_images,
+    policy.check_promotion,
+    policy.check_secrets,
+    memory.check_model_facts,
+    memory.check_gpu_types,
+    memory.check_fit,
+    capacity.check_capacity,
+    runtime.check_runtime,
+)
 
 
 def run_checks(fleet: Fleet) -> list[Diagnostic]:

@@ -50,6 +50,47 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG106", "out-of-range", E, "A number or list length is outside its allowed range"),
     ("FG107", "invalid-format", E, "A string does not have the required format"),
     ("FG108", "unsupported-kind", E, "apiVersion or kind is not one fleetgen reads"),
+    # 2xx: references between files
+    ("FG201", "unknown-environment", E, "The model names an environment that does not exist"),
+    ("FG202", "unknown-gpu-pool", E, "The GPU pool does not exist on the target cluster"),
+    ("FG203", "unknown-tenant", E, "The tenant is not declared by the environment"),
+    ("FG204", "unknown-cluster", E, "The cluster is not part of the environment"),
+    ("FG205", "cache-without-node-group", E, "Model cache requested where no node group exists"),
+    ("FG206", "tracing-without-phoenix", E, "Tracing requested where no Phoenix endpoint exists"),
+    ("FG207", "unknown-catalog-model", E, "The catalog has no model with this id"),
+    ("FG208", "architecture-source", E, "Give exactly one of model.catalog or model.architecture"),
+    ("FG209", "unknown-gpu-type", E, "The GPU type is not in the GPU catalog"),
+    ("FG210", "gpu-type-mismatch", E, "The model's GPU type differs from its pool's"),
+    # 3xx: uniqueness and derived names
+    ("FG301", "duplicate-model", E, "Two descriptors declare the same model name"),
+    ("FG302", "duplicate-served-name", E, "A served name or alias is taken on the same gateway"),
+    ("FG303", "name-too-long", E, "A derived Kubernetes name exceeds its length limit"),
+    ("FG304", "duplicate-entry", E, "A list repeats a name that must be unique"),
+    # 4xx: parallelism, memory fit, capacity
+    ("FG401", "gpu-count-mismatch", E, "GPUs per replica differ from tensor x pipeline parallel"),
+    ("FG402", "tp-exceeds-node", E, "Tensor parallelism does not fit on one node of the pool"),
+    ("FG403", "heads-not-divisible", E, "Attention or KV heads do not split over the TP size"),
+    ("FG404", "does-not-fit", E, "The model does not fit in GPU memory; vLLM would not start"),
+    ("FG405", "low-kv-capacity", W, "The KV pool holds fewer full-length sequences than max"),
+    ("FG406", "capacity-min-unschedulable", E, "Minimum scale exceeds the pool's GPUs"),
+    ("FG407", "capacity-max-overcommit", W, "Maximum scale over-commits the pool's GPUs"),
+    ("FG408", "team-budget-exceeded", W, "A team's GPUs at maximum scale exceed its budget"),
+    ("FG409", "context-too-long", E, "max model length exceeds the model's context window"),
+    # 5xx: autoscaling and runtime contract
+    ("FG501", "replica-bounds", E, "minReplicas is greater than maxReplicas"),
+    ("FG502", "scale-to-zero", E, "Scale to zero needs an explicit opt-in and activation"),
+    ("FG503", "metric-not-exported", E, "The pinned vLLM version does not export this metric"),
+    ("FG504", "unknown-runtime-version", E, "The vLLM version is unknown or cannot be derived"),
+    ("FG505", "unknown-flag", E, "The pinned vLLM version does not accept this flag"),
+    ("FG506", "managed-flag", E, "An extra arg repeats a flag fleetgen sets itself"),
+    ("FG507", "unpinned-image", E, "The runtime image is not pinned by version tag or digest"),
+    ("FG508", "image-without-digest", W, "A production image is pinned by tag, not digest"),
+    ("FG509", "image-not-allowed", E, "The image repository is not in the environment's list"),
+    # 6xx: policy
+    ("FG601", "promotion", E, "A production image was not used in staging first"),
+    ("FG602", "secret-literal", E, "A value looks like a secret"),
+    ("FG603", "dummy-key-in-production", E, "A dummy API key in a production environment"),
+    ("FG604", "argocd-reserved-key", E, "A key the Argo CD git generator overwrites"),
 )
 
 CODES: dict[str, Code] = {cid: Code(cid, slug, sev, title) for cid, slug, sev, title in _TABLE}

@@ -47,7 +47,7 @@ def _load_one(
     if problems:
         return None, problems
     data = schema.apply_defaults(kind, parsed.data)
-    source = Source(rel, parsed.positions)
+    source = Source(rel, parsed.positions, parsed.data)
     if kind == "descriptor":
         return descriptor_from(data, source), []
     return environment_from(data, source), []

@@ -24,6 +24,8 @@ from fleetgen.loading.yaml_source import ParsedFile
 SchemaName = Literal["descriptor", "environment"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("descriptor", "environment")
 
+# Keys Argo CD's git files generator writes after copying a file's content (argocd.md §1).
+ARGOCD_RESERVED = frozenset({"path", "values"})
 _NAME_HINT = "lower-case letters, digits and '-', starting with a letter, at most 63"
 _RANGE = {
     "minimum",
@@ -101,6 +103,14 @@ class _Mapper:
         if kind == "additionalProperties" and isinstance(error.instance, dict):
             known = list(sub.get("properties", {}))
             for key in sorted(set(error.instance) - set(known)):
+                if not path and key in ARGOCD_RESERVED:
+                    yield diag(
+                        "FG604",
+                        f"top-level key {key!r} is overwritten by Argo CD's git files generator",
+                        self.key_at((key,)),
+                        hint="remove it; fleetgen derives every application parameter itself",
+                    )
+                    continue
                 yield diag(
                     "FG101",
                     f"unknown key {key!r} in {where}",

@@ -7,6 +7,7 @@ diagnostics with a line and column instead of being silently accepted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ _SCALAR_TAGS = {
 # Dates stay strings: the schemas never want a datetime object.
 _AS_TEXT_TAGS = {"tag:yaml.org,2002:timestamp"}
 _MERGE = "tag:yaml.org,2002:merge"
+_YAML12_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,10 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR and not node.style and _YAML12_FLOAT.match(node.value):
+            # YAML 1.2 (and every Kubernetes tool) reads 8.03e9 as a number; PyYAML's
+            # YAML 1.1 resolver would keep it a string.
+            return float(node.value)
         if node.tag in _SCALAR_TAGS:
             return self.constructor.construct_object(node)
         if node.tag in _AS_TEXT_TAGS:

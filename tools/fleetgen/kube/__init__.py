@@ -1,0 +1,1 @@
+"""Kubernetes manifest handling: strict schema validation, YAML loading, kustomize."""

@@ -1,0 +1,315 @@
+"""Strict validation of Kubernetes manifests against CRD and core JSON Schemas.
+
+Schemas are found cheaply up front and converted/compiled on first use: one validator per
+GVK, reused for every document (``jsonschema.validate()`` re-checks the schema on each call).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import validators as _validators
+from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+from fleetgen.kube.crd_schema import (
+    CRDFormatError,
+    compile_crd_pattern,
+    convert_crd,
+    parse_schema_filename,
+    scan_crd_kinds,
+)
+
+__all__ = ["SchemaStore", "SchemaStoreError", "SchemaViolation", "Validator", "core_schema_dir"]
+
+_CORE_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+_OBJECT_META_REF = f"{_CORE_DEFINITIONS_URI}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+_MAX_MESSAGE = 400
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+GVK = tuple[str, str, str]  # (group, version, lower-case kind)
+
+
+class SchemaStoreError(Exception):
+    """A schema source cannot be read (bad CRD file, unsupported Kubernetes version, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    api_version: str
+    kind: str
+    name: str
+    namespace: str
+    path: str  # JSON pointer into the document, "" for the document itself
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}: {self.path or '/'}: {self.message}"
+
+
+def _pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "string"):
+        return
+    compiled = compile_crd_pattern(pattern)
+    # An RE2-only construct Python cannot compile is skipped rather than crashing validation.
+    if compiled is not None and not compiled.search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_StrictValidator: Any = _validators.extend(  # type: ignore[no-untyped-call]
+    _validators.Draft202012Validator, validators={"pattern": _pattern_keyword}
+)
+
+
+class SchemaStore:
+    """Find, convert and cache schemas by (apiVersion, kind)."""
+
+    def __init__(
+        self,
+        *,
+        crd_files: Mapping[tuple[str, str], Sequence[Path]],
+        catalog_files: Mapping[GVK, Path],
+        core_dir: Path | None,
+        strict_metadata: bool = True,
+    ) -> None:
+        self._crd_files = {key: list(paths) for key, paths in crd_files.items()}
+        self._catalog_files = dict(catalog_files)
+        self._core_dir = core_dir
+        self._strict_metadata = strict_metadata and core_dir is not None
+        self._crd_schemas: dict[GVK, dict[str, Any]] = {}
+        self._loaded_crd_files: set[Path] = set()
+        self._validators: dict[GVK, Validator | None] = {}
+        self._registry: Registry[Any] | None = None
+
+    @classmethod
+    def load(
+        cls,
+        crd_paths: Sequence[Path],
+        *,
+        kubernetes_version: str = "1.32.0",
+        include_core: bool = True,
+        strict_metadata: bool = True,
+    ) -> SchemaStore:
+        """Index CRD YAML and catalog JSON under ``crd_paths`` plus kubernetes-validate's
+        ``-local-strict`` core schemas for the newest shipped version <= ``kubernetes_version``.
+        """
+        crd_files: dict[tuple[str, str], list[Path]] = {}
+        catalog: dict[GVK, Path] = {}
+        for root in crd_paths:
+            root = Path(root)
+            if not root.exists():
+                raise SchemaStoreError(f"{root}: no such file or directory")
+            files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+            for path in files:
+                if path.suffix == ".json":
+                    key = parse_schema_filename(path)
+                    if key is not None:
+                        catalog.setdefault(key, path)
+                elif path.suffix in _YAML_SUFFIXES:
+                    for group, kind in _scan_file(path):
+                        crd_files.setdefault((group, kind.lower()), []).append(path)
+        core_dir = core_schema_dir(kubernetes_version) if include_core else None
+        return cls(
+            crd_files=crd_files,
+            catalog_files=catalog,
+            core_dir=core_dir,
+            strict_metadata=strict_metadata,
+        )
+
+    def validator_for(self, api_version: str, kind: str) -> Validator | None:
+        """The cached validator for a GVK, or None when no schema is known."""
+        group, _, version = api_version.rpartition("/")  # "v1" -> core group ""
+        key: GVK = (group, version, kind.lower())
+        if key not in self._validators:
+            self._validators[key] = self._build_validator(key)
+        return self._validators[key]
+
+    def validate(
+        self, doc: Mapping[str, Any], *, ignore_missing: bool = False
+    ) -> list[SchemaViolation]:
+        """Every schema violation in ``doc`` (empty when valid)."""
+        api_version, kind = doc.get("apiVersion"), doc.get("kind")
+        metadata = doc.get("metadata")
+        meta = metadata if isinstance(metadata, Mapping) else {}
+        name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+
+        def violation(path: str, message: str) -> SchemaViolation:
+            head = (str(api_version or ""), str(kind or ""), name, namespace)
+            return SchemaViolation(*head, path, message[:_MAX_MESSAGE])
+
+        if not isinstance(api_version, str) or not isinstance(kind, str) or not kind:
+            return [violation("", "apiVersion and kind must be non-empty strings")]
+        validator = self.validator_for(api_version, kind)
+        if validator is None:
+            return [] if ignore_missing else [violation("", f"no schema for {api_version}/{kind}")]
+        found: list[SchemaViolation] = []
+        for error in validator.iter_errors(doc):
+            for path, message in _describe(error):
+                found.append(violation(path, message))
+        return sorted(found, key=lambda v: (v.path, v.message))
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_validator(self, key: GVK) -> Validator | None:
+        validator: Validator
+        schema = self._crd_schema(key)
+        if schema is not None and self._strict_metadata:
+            # CRD schemas leave metadata a bare object; check it as the API server does.
+            meta = {"properties": {"metadata": {"$ref": _OBJECT_META_REF}}}
+            validator = _StrictValidator({"allOf": [schema, meta]}, registry=self._core_registry())
+        elif schema is not None:
+            validator = _StrictValidator(schema)
+        else:
+            core = self._core_schema(key)
+            if core is None:
+                return None
+            validator = _StrictValidator(core, registry=self._core_registry())
+        return validator
+
+    def _crd_schema(self, key: GVK) -> dict[str, Any] | None:
+        if key in self._crd_schemas:
+            return self._crd_schemas[key]
+        for path in self._crd_files.get((key[0], key[2]), []):
+            if path not in self._loaded_crd_files:
+                self._load_crd_file(path)
+            if key in self._crd_schemas:
+                return self._crd_schemas[key]
+        catalog_path = self._catalog_files.get(key)
+        if catalog_path is not None:
+            self._crd_schemas[key] = _read_json(catalog_path)
+            return self._crd_schemas[key]
+        return None
+
+    def _load_crd_file(self, path: Path) -> None:
+        self._loaded_crd_files.add(path)
+        try:
+            docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SchemaStoreError(f"{path}: {exc}") from exc
+        for doc in docs:
+            if not isinstance(doc, Mapping) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            try:
+                converted = convert_crd(doc, source=str(path))
+            except CRDFormatError as exc:
+                raise SchemaStoreError(str(exc)) from exc
+            for item in converted:
+                self._crd_schemas.setdefault(
+                    (item.group, item.version, item.kind.lower()), item.schema
+                )
+
+    def _core_schema(self, key: GVK) -> dict[str, Any] | None:
+        if self._core_dir is None:
+            return None
+        group, version, kind = key
+        prefix = group.split(".", 1)[0]
+        filename = f"{kind}-{prefix}-{version}.json" if group else f"{kind}-{version}.json"
+        path = self._core_dir / filename
+        if not path.is_file():
+            return None
+        schema = _read_json(path)
+        # File names keep only the first label of the group: confirm the exact GVK.
+        gvks = schema.get("x-kubernetes-group-version-kind") or []
+        if not any(
+            g.get("group", "") == group
+            and g.get("version") == version
+            and str(g.get("kind", "")).lower() == kind
+            for g in gvks
+        ):
+            return None
+        return schema
+
+    def _core_registry(self) -> Registry[Any]:
+        if self._registry is None:
+            if self._core_dir is None:
+                raise SchemaStoreError("core schemas are disabled (include_core=False)")
+            definitions = _read_json(self._core_dir / "_definitions.json")
+            self._registry = Registry().with_resource(
+                _CORE_DEFINITIONS_URI, Resource.from_contents(definitions)
+            )
+        return self._registry
+
+
+def core_schema_dir(kubernetes_version: str) -> Path:
+    """kubernetes-validate's ``v<x.y.z>-local-strict`` directory for the newest shipped
+    version not newer than ``kubernetes_version``."""
+    wanted = _major_minor(kubernetes_version)
+    root = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    if not isinstance(root, Path) or not root.is_dir():
+        raise SchemaStoreError("kubernetes_validate's schema directory is not on the filesystem")
+    shipped = {
+        _major_minor(p.name[1:].removesuffix("-local-strict")): p
+        for p in root.iterdir()
+        if p.name.startswith("v") and p.name.endswith("-local-strict")
+    }
+    usable = [v for v in shipped if v <= wanted]
+    if not usable:
+        raise SchemaStoreError(
+            f"no kubernetes-validate schemas for Kubernetes <= {kubernetes_version}"
+        )
+    return shipped[max(usable)]
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    match = re.match(r"^v?(\d+)\.(\d+)", version)
+    if match is None:
+        raise SchemaStoreError(f"bad Kubernetes version {version!r} (expected x.y or x.y.z)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _scan_file(path: Path) -> list[tuple[str, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SchemaStoreError(f"{path}: {exc}") from exc
+    if "CustomResourceDefinition" not in text:
+        return []  # kustomization.yaml and other non-CRD YAML
+    try:
+        return scan_crd_kinds(text)
+    except yaml.YAMLError as exc:
+        raise SchemaStoreError(f"{path}: {exc}") from exc
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SchemaStoreError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SchemaStoreError(f"{path}: a schema must be a JSON object")
+    return data
+
+
+def _pointer(parts: Sequence[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _describe(error: ValidationError) -> list[tuple[str, str]]:
+    """(JSON pointer, message) pairs for one top-level error."""
+    if error.context:
+        # anyOf/oneOf: report the branch error that got furthest, not "not valid under any".
+        error = best_match(error.context) or error
+    path = list(error.absolute_path)
+    schema, instance = error.schema, error.instance
+    if (
+        error.validator == "additionalProperties"
+        and error.validator_value is False
+        and isinstance(schema, Mapping)
+        and isinstance(instance, Mapping)
+    ):
+        known = schema.get("properties", {})
+        extra = [k for k in instance if k not in known]
+        if extra:
+            return [(_pointer([*path, k]), f"unknown field {k!r}") for k in extra]
+    return [(_pointer(path), str(error.message))]

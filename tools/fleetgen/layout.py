@@ -1,0 +1,38 @@
+"""Where generated files live. Everything fleetgen writes sits under one directory, so a
+regenerate can replace it in one atomic step (see output.writer)."""
+
+from __future__ import annotations
+
+import posixpath
+
+GENERATED_ROOT = "applicationsets"
+MANIFEST = f"{GENERATED_ROOT}/.fleetgen-manifest.json"
+BASE_MODEL = "base/model"
+APP_FILE = "app.json"
+
+
+def component(name: str) -> str:
+    return f"base/components/{name}"
+
+
+def app_dir(env: str, cluster: str, model: str) -> str:
+    """The overlay (and Argo CD discovery file) of one model on one cluster."""
+    return f"{GENERATED_ROOT}/{env}/{cluster}/models/{model}"
+
+
+def app_glob(env: str, cluster: str) -> str:
+    """The git files generator path that discovers a cluster's model apps."""
+    return f"{GENERATED_ROOT}/{env}/{cluster}/models/*/{APP_FILE}"
+
+
+def applicationset_file(env: str, cluster: str) -> str:
+    return f"{GENERATED_ROOT}/{env}-{cluster}.yaml"
+
+
+def project_file(env: str) -> str:
+    return f"{GENERATED_ROOT}/projects/{env}.yaml"
+
+
+def relative(from_dir: str, target: str) -> str:
+    """A repository path as seen from a directory (kustomize needs relative paths)."""
+    return posixpath.relpath(target, from_dir)

@@ -1,0 +1,73 @@
+"""Every Kubernetes and Argo CD name that two objects share, derived in exactly one place.
+
+The generator, the checks and the rendered-manifest linker all call these functions, so a
+gateway route can never point at an InferenceService spelt differently.
+"""
+
+from __future__ import annotations
+
+# KServe: `<isvc>-predictor` must be a DNS-1035 label and the Standard-mode host label
+# `<isvc>-predictor-<namespace>` must fit in 63 characters (kserve/kserve#4807).
+DNS_LABEL_MAX = 63
+ISVC_PLUS_NAMESPACE_MAX = 52
+PREDICTOR_SUFFIX = "-predictor"
+VLLM_PORT = 8080
+SERVICE_PORT = 80
+
+
+def isvc(model: str) -> str:
+    """The InferenceService; every per-model object shares this name."""
+    return model
+
+
+def predictor(model: str) -> str:
+    """Deployment and Service KServe creates for the predictor in Standard mode."""
+    return f"{isvc(model)}{PREDICTOR_SUFFIX}"
+
+
+def predictor_host(model: str, namespace: str) -> str:
+    """In-cluster FQDN the gateway's Backend dials (Service port 80 -> pod 8080)."""
+    return f"{predictor(model)}.{namespace}.svc.cluster.local"
+
+
+def host_label(model: str, namespace: str) -> str:
+    """The Standard-mode host label KServe builds (must be a DNS label)."""
+    return f"{predictor(model)}-{namespace}"
+
+
+def dashboard(model: str) -> str:
+    return f"{isvc(model)}-dashboard"
+
+
+def token_policy(model: str) -> str:
+    return f"{isvc(model)}-tokens"
+
+
+def local_model_cache(model: str) -> str:
+    return isvc(model)
+
+
+def app_name(env: str, cluster: str, model: str) -> str:
+    """Argo CD Application name of one model on one cluster."""
+    return f"{env}-{cluster}-{model}"
+
+
+def applicationset(env: str, cluster: str) -> str:
+    return f"{env}-{cluster}-models"
+
+
+def limits_exceeded(model: str, namespace: str) -> list[str]:
+    """Messages for every derived name of `model` in `namespace` that is too long."""
+    problems = []
+    if len(predictor(model)) > DNS_LABEL_MAX:
+        problems.append(
+            f"{predictor(model)!r} is {len(predictor(model))} characters; "
+            f"KServe's predictor name must be at most {DNS_LABEL_MAX}"
+        )
+    if len(isvc(model)) + len(namespace) > ISVC_PLUS_NAMESPACE_MAX:
+        problems.append(
+            f"name and namespace {namespace!r} total {len(isvc(model)) + len(namespace)} "
+            f"characters; KServe needs at most {ISVC_PLUS_NAMESPACE_MAX} "
+            "(host label <isvc>-predictor-<namespace>, kserve#4807)"
+        )
+    return problems

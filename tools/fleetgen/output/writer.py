@@ -1,0 +1,164 @@
+"""Compare a file plan with the disk, and apply it atomically.
+
+Everything generated lives under one directory (layout.GENERATED_ROOT). A regenerate builds
+the complete new directory beside the old one (hard links for unchanged files, so it is
+cheap), then swaps the two with one renameat2(RENAME_EXCHANGE): a run killed at any point
+leaves exactly the old tree or exactly the new one. Only files listed in the previous run's
+manifest are ever removed; hand-written files under the directory are carried over.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetgen import layout
+from fleetgen.errors import FleetgenError
+
+LOCK_FILE = ".fleetgen.lock"
+STAGING = f".{layout.GENERATED_ROOT}.fleetgen-staging"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What applying a plan does (or would do) to the disk."""
+
+    created: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.created or self.changed or self.removed)
+
+    def lines(self, *, done: bool = False) -> list[str]:
+        verbs = ("created", "updated", "deleted") if done else ("create", "update", "delete")
+        return (
+            [f"{verbs[0]} {p}" for p in self.created]
+            + [f"{verbs[1]} {p}" for p in self.changed]
+            + [f"{verbs[2]} {p}" for p in self.removed]
+        )
+
+
+def _owned(root: Path) -> set[str]:
+    """Files the previous run wrote (its manifest), as repository paths."""
+    manifest = root / layout.MANIFEST
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+        files = record["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    prefix = layout.GENERATED_ROOT + "/"
+    owned = {prefix + str(rel) for rel in files}
+    return {p for p in owned if ".." not in Path(p).parts}
+
+
+def compute_changes(root: Path, desired: Mapping[str, bytes]) -> Changes:
+    created, changed = [], []
+    for path, data in desired.items():
+        target = root / path
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            created.append(path)
+            continue
+        if current != data:
+            changed.append(path)
+    removed = sorted(p for p in _owned(root) - set(desired) if (root / p).is_file())
+    return Changes(tuple(sorted(created)), tuple(sorted(changed)), tuple(removed))
+
+
+@contextmanager
+def generate_lock(root: Path, *, wait_seconds: float = 30.0) -> Iterator[None]:
+    """One generate at a time per repository: wait for the holder, then fail clearly."""
+    with (root / LOCK_FILE).open("a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise FleetgenError(
+                        f"another `fleetgen generate` is running in {root} "
+                        f"(waited {wait_seconds:.0f} s for {LOCK_FILE})"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    result = libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(a))
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if not target.exists():
+        staging.rename(target)
+        return
+    try:
+        _exchange(staging, target)
+    except (OSError, AttributeError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in (errno.EINVAL, errno.ENOSYS):
+            raise
+        # No RENAME_EXCHANGE on this system or file system: two renames, a tiny window.
+        old = staging.with_name(staging.name + "-old")
+        target.rename(old)
+        staging.rename(target)
+        old.rename(staging)
+
+
+def _prune_empty_dirs(start: Path, stop: Path) -> None:
+    current = start
+    while current != stop and current.is_dir() and not any(current.iterdir()):
+        current.rmdir()
+        current = current.parent
+
+
+def apply(root: Path, desired: Mapping[str, bytes]) -> Changes:
+    """Make the generated directory match `desired`, atomically; return what changed."""
+    with generate_lock(root):
+        for leftover in (root / STAGING, root / f"{STAGING}-old"):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        changes = compute_changes(root, desired)
+        if changes.empty:
+            return changes
+        target = root / layout.GENERATED_ROOT
+        staging = root / STAGING
+        if target.is_dir():
+            shutil.copytree(target, staging, copy_function=os.link, symlinks=True)
+        else:
+            staging.mkdir()
+        prefix = layout.GENERATED_ROOT + "/"
+        for path in changes.removed:
+            stale = staging / path.removeprefix(prefix)
+            stale.unlink()
+            _prune_empty_dirs(stale.parent, staging)
+        for path in (*changes.created, *changes.changed):
+            dest = staging / path.removeprefix(prefix)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            # Hard-linked from the old tree: replace the link, never write through it.
+            dest.unlink(missing_ok=True)
+            dest.write_bytes(desired[path])
+        _swap_in(staging, target)
+        if staging.exists():  # the old tree, after an exchange
+            shutil.rmtree(staging)
+        return changes

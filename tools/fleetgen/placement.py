@@ -1,0 +1,78 @@
+"""Where each model runs: one Placement per (descriptor, environment, cluster).
+
+Overrides are resolved here once, so checks, the capacity ledger and the generator agree on
+the image, pool and replica bounds of every app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fleetgen.environment import Cluster, Environment, Pool
+from fleetgen.loading.fleet import Fleet
+from fleetgen.model import Descriptor, EnvironmentOverride
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """One model on one cluster of one environment, with overrides applied."""
+
+    descriptor: Descriptor
+    environment: Environment
+    cluster: Cluster
+    override: EnvironmentOverride
+    pool_name: str
+    image: str
+    min_replicas: int
+    max_replicas: int
+
+    @property
+    def pool(self) -> Pool | None:
+        return self.cluster.pool(self.pool_name)
+
+    @property
+    def namespace(self) -> str:
+        return self.environment.namespace
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.descriptor.resources.gpus_per_replica
+
+
+def placements_of(descriptor: Descriptor, env: Environment) -> Iterator[Placement]:
+    """The placements of one descriptor in one environment (unknown clusters skipped)."""
+    override = descriptor.environments.get(env.name)
+    if override is None:
+        return
+    names = override.clusters or tuple(c.name for c in env.clusters)
+    scale = descriptor.autoscaling
+    for name in names:
+        cluster = env.cluster(name)
+        if cluster is None:
+            continue
+        yield Placement(
+            descriptor=descriptor,
+            environment=env,
+            cluster=cluster,
+            override=override,
+            pool_name=override.gpu_pool or descriptor.resources.gpu_pool,
+            image=override.image or descriptor.runtime.image,
+            min_replicas=(
+                override.min_replicas if override.min_replicas is not None else scale.min_replicas
+            ),
+            max_replicas=(
+                override.max_replicas if override.max_replicas is not None else scale.max_replicas
+            ),
+        )
+
+
+def placements(fleet: Fleet, *, include_retired: bool = False) -> Iterator[Placement]:
+    """Every placement of the fleet, in descriptor then environment order."""
+    for descriptor in fleet.descriptors:
+        if not descriptor.active and not include_retired:
+            continue
+        for env_name in descriptor.environments:
+            env = fleet.environments.get(env_name)
+            if env is not None:
+                yield from placements_of(descriptor, env)

@@ -1,0 +1,1 @@
+"""Rendering: Fleet -> an in-memory file plan of overlays and Argo CD objects (pure)."""

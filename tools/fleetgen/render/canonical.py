@@ -1,0 +1,58 @@
+"""The one serializer of generated files: stable key order, no line wrapping, "\n" endings.
+
+Values coming from descriptors are data, never template text: the dumper quotes and escapes
+whatever needs it, so no value can open a new YAML node or document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+_Base: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_Base):  # type: ignore[valid-type,misc]
+    """Block style; multi-line strings (JSON6902 patches, dashboards) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(data: Any, *, header: str = "") -> bytes:
+    """YAML text of `data` (keys in insertion order), prefixed by comment lines."""
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+        explicit_start=False,
+    )
+    comments = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return (comments + text).encode("utf-8")
+
+
+def dump_yaml_documents(docs: list[Any], *, header: str = "") -> bytes:
+    """Several YAML documents separated by `---`."""
+    parts = [dump_yaml(doc).decode("utf-8") for doc in docs]
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    return (comments + "---\n".join(parts)).encode("utf-8")
+
+
+def dump_json(data: Any) -> bytes:
+    """Pretty JSON with sorted keys and a final newline."""
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def compact_json(data: Any) -> str:
+    """One-line JSON with sorted keys (dashboards embedded in ConfigMaps)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

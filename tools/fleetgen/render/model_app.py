@@ -1,0 +1,355 @@
+"""The overlay of one model on one cluster: JSON6902 patches over base/model.
+
+Every value comes from the descriptor, the environment or naming; nothing here is typed in
+twice. The placeholder contract these patches fill is base/README.md.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fleetgen import layout, naming
+from fleetgen.catalog.gpus import get_gpu
+from fleetgen.fitting import fit_placement
+from fleetgen.placement import Placement
+from fleetgen.render import promql
+from fleetgen.render.canonical import compact_json, dump_json, dump_yaml
+from fleetgen.render.dashboard import dashboard
+from fleetgen.render.patches import Patch, pointer
+
+GIB = 1024**3
+# /tmp and $HOME emptyDirs of the base, on top of the downloaded weights.
+SCRATCH_GIB = 24
+NAME = "app.kubernetes.io/name"
+GENERATED_BY = "fleetgen.dev/generated-from"
+
+
+def _gib(n: float) -> str:
+    return f"{max(1, math.ceil(n))}Gi"
+
+
+def weights_gib(p: Placement) -> float:
+    """Size of the weights on disk (all GPUs together), for cache and scratch sizing."""
+    fitted = fit_placement(p)
+    if fitted is None:
+        return 0.0
+    rt = p.descriptor.runtime
+    return fitted.result.weights_per_gpu * rt.tensor_parallel * rt.pipeline_parallel / GIB
+
+
+def _vllm_args(p: Placement) -> list[str]:
+    rt, model = p.descriptor.runtime, p.descriptor.model
+    args = []
+    if rt.pipeline_parallel > 1:
+        args.append(f"--pipeline-parallel-size={rt.pipeline_parallel}")
+    args.append(f"--max-num-seqs={rt.max_num_seqs}")
+    if rt.kv_cache_dtype != "auto":
+        args.append(f"--kv-cache-dtype={rt.kv_cache_dtype}")
+    if model.dtype != "auto":
+        args.append(f"--dtype={model.dtype}")
+    if not rt.prefix_caching:
+        args.append("--no-enable-prefix-caching")
+    return [*args, *rt.extra_args]
+
+
+def _common(patch: Patch, p: Placement, name: str, *, namespaced: bool = True) -> Patch:
+    patch.replace("/metadata/name", name)
+    if namespaced:
+        patch.add("/metadata/namespace", p.namespace)
+    patch.add(pointer("metadata", "labels", NAME), naming.isvc(p.descriptor.name))
+    return patch
+
+
+def _monitoring_labels(patch: Patch, p: Placement) -> Patch:
+    wanted = dict(p.environment.prometheus.selector_labels)
+    if "release" not in wanted:
+        patch.remove(pointer("metadata", "labels", "release"))
+    for key in sorted(wanted):
+        patch.add(pointer("metadata", "labels", key), wanted[key])
+    return patch
+
+
+def inference_service(p: Placement) -> Patch:
+    desc, env, pool = p.descriptor, p.environment, p.pool
+    rt, model, res = desc.runtime, desc.model, desc.resources
+    isvc = naming.isvc(desc.name)
+    patch = _common(Patch("serving.kserve.io", "v1beta1", "InferenceService", "model"), p, isvc)
+    annotations = {
+        "argocd.argoproj.io/compare-options": "ServerSideDiff=true",
+        GENERATED_BY: desc.source.path,
+    }
+    if model.revision:
+        annotations["fleetgen.dev/model-revision"] = model.revision
+    if desc.cache_enabled and pool is not None and pool.cache_node_group:
+        annotations["serving.kserve.io/nodegroup"] = pool.cache_node_group
+    for key in sorted(annotations):
+        patch.add(pointer("metadata", "annotations", key), annotations[key])
+    predictor = ("spec", "predictor")
+    patch.replace(pointer(*predictor, "minReplicas"), p.min_replicas)
+    patch.replace(pointer(*predictor, "maxReplicas"), p.max_replicas)
+    if env.service_account is not None:
+        patch.replace(pointer(*predictor, "serviceAccountName"), env.service_account.name)
+    else:
+        patch.remove(pointer(*predictor, "serviceAccountName"))
+    labels = dict(pool.node_labels) if pool is not None else {}
+    patch.replace(pointer(*predictor, "nodeSelector"), {k: labels[k] for k in sorted(labels)})
+    taints = pool.taints if pool is not None else ()
+    if taints:
+        patch.replace(
+            pointer(*predictor, "tolerations"),
+            [
+                {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
+                if t.value
+                else {"key": t.key, "operator": "Exists", "effect": t.effect}
+                for t in taints
+            ],
+        )
+    else:
+        patch.remove(pointer(*predictor, "tolerations"))
+    container = (*predictor, "model")
+    patch.replace(pointer(*container, "storageUri"), model.storage_uri)
+    patch.replace(pointer(*container, "image"), p.image)
+    patch.replace(pointer(*container, "args", 0), f"--served-model-name={model.served_name}")
+    patch.replace(pointer(*container, "args", 1), f"--tensor-parallel-size={rt.tensor_parallel}")
+    patch.replace(pointer(*container, "args", 2), f"--max-model-len={rt.max_model_len}")
+    patch.replace(
+        pointer(*container, "args", 3), f"--gpu-memory-utilization={rt.gpu_memory_utilization:g}"
+    )
+    for arg in _vllm_args(p):
+        patch.add(pointer(*container, "args", "-"), arg)
+    gpu = get_gpu(pool.gpu) if pool is not None else None
+    resource = gpu.resource_name if gpu is not None else "nvidia.com/gpu"
+    amounts = {
+        "cpu": res.cpu,
+        "memory": res.memory,
+        "ephemeral-storage": _gib(weights_gib(p) * 1.1 + SCRATCH_GIB),
+        resource: str(res.gpus_per_replica),
+    }
+    patch.replace(pointer(*container, "resources"), {"requests": amounts, "limits": amounts})
+    return patch
+
+
+def scaled_object(p: Placement) -> Patch:
+    desc = p.descriptor
+    scale = desc.autoscaling
+    patch = _common(
+        Patch("keda.sh", "v1alpha1", "ScaledObject", "model"), p, naming.isvc(desc.name)
+    )
+    patch.replace("/spec/scaleTargetRef/name", naming.predictor(desc.name))
+    patch.replace("/spec/minReplicaCount", p.min_replicas)
+    patch.replace("/spec/maxReplicaCount", p.max_replicas)
+    patch.replace("/spec/pollingInterval", scale.polling_interval)
+    patch.replace("/spec/cooldownPeriod", scale.cooldown_period)
+    trigger = "/spec/triggers/0/metadata"
+    patch.replace(f"{trigger}/serverAddress", p.environment.prometheus.url)
+    query = promql.autoscaler_query(scale.metric, p.namespace, desc.model.served_name)
+    patch.replace(f"{trigger}/query", query)
+    patch.replace(f"{trigger}/threshold", f"{scale.target_per_pod:g}")
+    if scale.scale_to_zero and scale.activation_threshold is not None:
+        patch.add(f"{trigger}/activationThreshold", f"{scale.activation_threshold:g}")
+    return patch
+
+
+def gateway_objects(p: Placement) -> list[Patch]:
+    desc, gw = p.descriptor, p.environment.gateway
+    isvc, served = naming.isvc(desc.name), desc.model.served_name
+    backend = _common(Patch("gateway.envoyproxy.io", "v1alpha1", "Backend", "model"), p, isvc)
+    backend.replace("/spec/endpoints/0/fqdn/hostname", naming.predictor_host(isvc, p.namespace))
+    ai_backend = _common(
+        Patch("aigateway.envoyproxy.io", "v1beta1", "AIServiceBackend", "model"), p, isvc
+    )
+    ai_backend.replace("/spec/backendRef/name", isvc)
+    route = _common(Patch("aigateway.envoyproxy.io", "v1beta1", "AIGatewayRoute", "model"), p, isvc)
+    route.replace("/spec/parentRefs/0/name", gw.name)
+    route.add("/spec/parentRefs/0/namespace", gw.namespace)
+    route.replace("/spec/rules/0/matches/0/headers/0/value", served)
+    route.replace("/spec/rules/0/backendRefs/0/name", isvc)
+    for alias in desc.model.aliases:
+        # An alias reaches the same backend; the gateway rewrites `model` to the served name
+        # vLLM knows.
+        route.add(
+            "/spec/rules/-",
+            {
+                "matches": [
+                    {"headers": [{"type": "Exact", "name": "x-ai-eg-model", "value": alias}]}
+                ],
+                "backendRefs": [{"name": isvc, "modelNameOverride": served}],
+                "timeouts": {"request": "300s"},
+            },
+        )
+    return [backend, ai_backend, route]
+
+
+def monitoring_objects(p: Placement) -> list[Patch]:
+    desc, env = p.descriptor, p.environment
+    isvc, served, ns = naming.isvc(desc.name), desc.model.served_name, p.namespace
+    alerts = desc.observability.alerts
+    monitor = _common(Patch("monitoring.coreos.com", "v1", "PodMonitor", "model"), p, isvc)
+    _monitoring_labels(monitor, p)
+    monitor.replace(
+        pointer("spec", "selector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
+    )
+    rule = _common(Patch("monitoring.coreos.com", "v1", "PrometheusRule", "model"), p, isvc)
+    _monitoring_labels(rule, p)
+    exprs = (
+        promql.queue_alert(ns, served, alerts.queue_depth),
+        promql.kv_cache_alert(ns, served, alerts.kv_cache_usage),
+        promql.ttft_alert(ns, served, alerts.ttft_p95_seconds),
+        promql.error_alert(ns, served, alerts.error_rate),
+    )
+    for index, expr in enumerate(exprs):
+        rule.replace(f"/spec/groups/0/rules/{index}/expr", expr)
+    policy = _common(Patch("networking.k8s.io", "v1", "NetworkPolicy", "model"), p, isvc)
+    policy.replace(
+        pointer("spec", "podSelector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
+    )
+    ns_label = ("namespaceSelector", "matchLabels", "kubernetes.io/metadata.name")
+    policy.replace(pointer("spec", "ingress", 0, "from", 0, *ns_label), env.gateway.proxy_namespace)
+    policy.replace(pointer("spec", "ingress", 1, "from", 0, *ns_label), env.prometheus.namespace)
+    return [monitor, rule, policy]
+
+
+def dashboard_object(p: Placement) -> Patch:
+    desc = p.descriptor
+    isvc = naming.isvc(desc.name)
+    patch = _common(Patch("", "v1", "ConfigMap", "model-dashboard"), p, naming.dashboard(isvc))
+    board = dashboard(isvc, p.namespace, desc.model.served_name)
+    patch.replace(pointer("data", "dashboard.json"), compact_json(board))
+    return patch
+
+
+def tracing(p: Placement) -> Patch:
+    desc, phoenix = p.descriptor, p.environment.phoenix
+    assert phoenix is not None
+    patch = Patch("serving.kserve.io", "v1beta1", "InferenceService", "model")
+    container = ("spec", "predictor", "model")
+    patch.replace(pointer(*container, "args", 4), f"--otlp-traces-endpoint={phoenix.endpoint}")
+    values = (
+        naming.isvc(desc.name),
+        "true" if phoenix.endpoint.startswith("http://") else "false",
+        phoenix.protocol,
+        "parentbased_traceidratio",
+        f"{desc.observability.sampling:g}",
+    )
+    for index, value in enumerate(values, start=3):
+        patch.replace(pointer(*container, "env", index, "value"), value)
+    return patch
+
+
+def token_limits(p: Placement) -> Patch:
+    desc, gw = p.descriptor, p.environment.gateway
+    isvc = naming.isvc(desc.name)
+    patch = _common(
+        Patch("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy", "model-tokens"),
+        p,
+        naming.token_policy(isvc),
+    )
+    patch.replace("/spec/targetRefs/0/name", isvc)
+    rules = "/spec/rateLimit/global/rules"
+    first, *rest = desc.tenants
+    patch.replace(f"{rules}/0/clientSelectors/0/headers/0/name", gw.client_id_header)
+    patch.replace(f"{rules}/0/clientSelectors/0/headers/0/value", first.name)
+    patch.replace(f"{rules}/0/clientSelectors/0/headers/1/value", desc.model.served_name)
+    patch.replace(f"{rules}/0/limit", {"requests": first.tokens, "unit": first.unit})
+    for tenant in rest:
+        patch.add(
+            f"{rules}/-",
+            {
+                "clientSelectors": [
+                    {
+                        "headers": [
+                            {"name": gw.client_id_header, "type": "Exact", "value": tenant.name},
+                            {
+                                "name": "x-ai-eg-model",
+                                "type": "Exact",
+                                "value": desc.model.served_name,
+                            },
+                        ]
+                    }
+                ],
+                "limit": {"requests": tenant.tokens, "unit": tenant.unit},
+                "cost": {
+                    "request": {"from": "Number", "number": 0},
+                    "response": {
+                        "from": "Metadata",
+                        "metadata": {"namespace": "io.envoy.ai_gateway", "key": "llm_total_token"},
+                    },
+                },
+            },
+        )
+    return patch
+
+
+def model_cache(p: Placement) -> Patch:
+    desc, pool = p.descriptor, p.pool
+    assert pool is not None and pool.cache_node_group is not None
+    patch = _common(
+        Patch("serving.kserve.io", "v1alpha1", "LocalModelCache", "model"),
+        p,
+        naming.local_model_cache(desc.name),
+        namespaced=False,
+    )
+    patch.replace("/spec/sourceModelUri", desc.model.storage_uri)
+    size = desc.cache_size or _gib(weights_gib(p) * 1.1)
+    patch.replace("/spec/modelSize", size)
+    patch.replace("/spec/nodeGroups", [pool.cache_node_group])
+    return patch
+
+
+def components(p: Placement) -> list[str]:
+    """The optional base components this placement uses, in a fixed order."""
+    desc, pool = p.descriptor, p.pool
+    chosen = []
+    if desc.cache_enabled and pool is not None and pool.cache_node_group:
+        chosen.append("model-cache")
+    if desc.observability.tracing and p.environment.phoenix is not None:
+        chosen.append("tracing")
+    if desc.tenants:
+        chosen.append("token-limits")
+    if desc.observability.dashboard:
+        chosen.append("dashboard")
+    return chosen
+
+
+def render_app(p: Placement) -> dict[str, bytes]:
+    """The files of one app directory: kustomization.yaml and the Argo CD discovery file."""
+    desc, env = p.descriptor, p.environment
+    directory = layout.app_dir(env.name, p.cluster.name, desc.name)
+    chosen = components(p)
+    patches = [
+        inference_service(p),
+        scaled_object(p),
+        *gateway_objects(p),
+        *monitoring_objects(p),
+    ]
+    extra = {
+        "model-cache": model_cache,
+        "tracing": tracing,
+        "token-limits": token_limits,
+        "dashboard": dashboard_object,
+    }
+    patches.extend(extra[name](p) for name in chosen)
+    kustomization: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [layout.relative(directory, layout.BASE_MODEL)],
+    }
+    if chosen:
+        kustomization["components"] = [
+            layout.relative(directory, layout.component(name)) for name in chosen
+        ]
+    kustomization["patches"] = [patch.entry() for patch in patches]
+    header = (
+        f"Generated by fleetgen from {desc.source.path} and {env.source.path}.\n"
+        "Do not edit: change the descriptor and run `fleetgen generate`."
+    )
+    app = {
+        "app": naming.app_name(env.name, p.cluster.name, desc.name),
+        "model": desc.name,
+        "team": desc.team,
+    }
+    return {
+        f"{directory}/kustomization.yaml": dump_yaml(kustomization, header=header),
+        f"{directory}/{layout.APP_FILE}": dump_json(app),
+    }

@@ -1,0 +1,43 @@
+"""JSON6902 patch lists for kustomize: one target, a list of operations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer; '/' and '~' in keys are escaped as JSON6902 requires."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(slots=True)
+class Patch:
+    """Operations on one base object, addressed by group/version/kind and base name."""
+
+    group: str
+    version: str
+    kind: str
+    name: str
+    ops: list[dict[str, Any]] = field(default_factory=list)
+
+    def replace(self, path: str, value: Any) -> Patch:
+        self.ops.append({"op": "replace", "path": path, "value": value})
+        return self
+
+    def add(self, path: str, value: Any) -> Patch:
+        self.ops.append({"op": "add", "path": path, "value": value})
+        return self
+
+    def remove(self, path: str) -> Patch:
+        self.ops.append({"op": "remove", "path": path})
+        return self
+
+    def entry(self) -> dict[str, Any]:
+        """The kustomization `patches:` entry (the patch inline, as YAML text)."""
+        from fleetgen.render.canonical import dump_yaml
+
+        target = {"group": self.group, "version": self.version, "kind": self.kind}
+        target = {k: v for k, v in target.items() if v}
+        target["name"] = self.name
+        return {"target": target, "patch": dump_yaml(self.ops).decode("utf-8")}
