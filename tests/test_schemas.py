@@ -92,3 +92,13 @@ def test_schema_files_are_pretty_json() -> None:
         path = REPO / "tools" / "fleetgen" / "schemas" / f"{name}.schema.json"
         text = path.read_text()
         assert text == json.dumps(json.loads(text), indent=2) + "\n"
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_field_reference_in_docs_is_in_sync(name: str) -> None:
+    from fleetgen.schema_docs import reference
+
+    committed = (REPO / "docs" / f"{name}.md").read_text()
+    assert committed == reference(name)  # type: ignore[arg-type]
+    for key in schema(name)["properties"]["spec"]["properties"]:  # type: ignore[arg-type]
+        assert f"`spec.{key}`" in committed

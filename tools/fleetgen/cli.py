@@ -101,9 +101,24 @@ def validate(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
 
+class SchemaFormat(StrEnum):
+    json = "json"
+    markdown = "markdown"
+
+
 @cli.command()
-def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")]) -> None:
+def schema(
+    kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")],
+    output_format: Annotated[
+        SchemaFormat, typer.Option("--format", help="JSON Schema, or a Markdown field reference.")
+    ] = SchemaFormat.json,
+) -> None:
     """Print the JSON Schema of descriptors or environment files."""
+    if output_format is SchemaFormat.markdown:
+        from fleetgen.schema_docs import reference
+
+        sys.stdout.write(reference(kind.value))
+        return
     from fleetgen.loading.schema import schema_text
 
     sys.stdout.write(schema_text(kind.value))
