@@ -1,84 +1,33 @@
 """The fleetgen command line: parse flags, call app, map results to exit codes. No logic.
 
 Exit codes: 0 clean (warnings allowed), 1 diagnostics with errors (or drift for --check),
-2 usage or internal error.
+2 usage or internal error. Commands live here and in fleetgen.commands.*, which register
+themselves on the shared Typer app when imported below.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 
-from fleetgen import __version__
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-cli = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    help="Validate and generate a GitOps fleet of LLM deployments.",
+from fleetgen.cli_base import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Format,
+    RootOption,
+    cli,
 )
-
-T = TypeVar("T")
-
-RootOption = Annotated[
-    Path, typer.Option("--root", help="Repository root (holds fleet/ and environments/).")
-]
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+from fleetgen.cli_base import fail as _fail
+from fleetgen.cli_base import run as _run
 
 
 class SchemaKind(StrEnum):
     descriptor = "descriptor"
     environment = "environment"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"fleetgen: error: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _run(action: Callable[[], T]) -> T:
-    """Run a use case; known errors and crashes become a message and exit code 2."""
-    from fleetgen.errors import FleetgenError
-
-    try:
-        return action()
-    except FleetgenError as exc:
-        _fail(str(exc))
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # the one place a crash becomes a message, not a traceback
-        if os.environ.get("FLEETGEN_DEBUG"):
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (set FLEETGEN_DEBUG=1 for details)")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"fleetgen {__version__}")
-        raise typer.Exit(EXIT_OK)
-
-
-@cli.callback()
-def main_options(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Validate and generate a GitOps fleet of LLM deployments."""
 
 
 @cli.command()
@@ -255,3 +204,7 @@ def catalog() -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+# Commands kept in their own modules register themselves on import.
+from fleetgen.commands import plan, scaffold, schemas  # noqa: E402, F401

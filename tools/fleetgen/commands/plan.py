@@ -1,0 +1,1 @@
+"""CLI commands: plan (registered on fleetgen.cli_base.cli)."""

@@ -1,0 +1,1 @@
+"""CLI commands: scaffold (registered on fleetgen.cli_base.cli)."""

@@ -1,0 +1,1 @@
+"""CLI commands: schemas (registered on fleetgen.cli_base.cli)."""
