@@ -15,12 +15,15 @@ if TYPE_CHECKING:
     from fleetgen.ledger import Ledger
     from fleetgen.loading.fleet import Fleet
     from fleetgen.output.writer import Changes
+    from fleetgen.plan_run import PlanResult
 
 
 @dataclass(frozen=True, slots=True)
 class ValidateOptions:
     root: Path
     paths: tuple[Path, ...] = ()
+    base: str | None = None  # also run the deletion guard against this revision
+    max_drop: float = 0.25
 
 
 def _relative(root: Path, paths: Sequence[Path]) -> set[str]:
@@ -50,9 +53,23 @@ def validate(options: ValidateOptions) -> Report:
     wanted = _relative(root, options.paths)
     fleet, diags = _load(root)
     diags.extend(run_checks(fleet))
+    if options.base is not None:
+        diags.extend(_deletion_guard(root, fleet, options.base, options.max_drop))
     if wanted:
         diags = [d for d in diags if d.location.file in wanted]
     return Report.of(diags)
+
+
+def _deletion_guard(root: Path, fleet: Fleet, base: str, max_drop: float) -> list[Diagnostic]:
+    import tempfile
+
+    from fleetgen.gitref import export_revision
+    from fleetgen.loading.fleet import load_fleet
+    from fleetgen.planning import deletion_guard
+
+    with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:
+        base_fleet, _ = load_fleet(export_revision(root, base, Path(tmp)))
+    return list(deletion_guard(base_fleet, fleet, max_drop=max_drop))
 
 
 def select(report: Report, codes: Sequence[str]) -> tuple[Diagnostic, ...]:
@@ -160,3 +177,17 @@ def render(root: Path, model: str, env: str, cluster: str | None) -> str:
             dest.write_bytes(data)
             app_dir = dest.parent
         return build(app_dir)
+
+
+def plan(root: Path, base: str, head: str | None, *, max_drop: float) -> PlanResult:
+    """Offline plan between two revisions (head None = the work tree)."""
+    import tempfile
+
+    from fleetgen.gitref import export_revision
+    from fleetgen.plan_run import compare
+
+    root = root.resolve()
+    with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:
+        base_root = export_revision(root, base, Path(tmp) / "base")
+        head_root = root if head is None else export_revision(root, head, Path(tmp) / "head")
+        return compare(base_root, head_root, max_drop=max_drop, labels=(base, head or "work tree"))

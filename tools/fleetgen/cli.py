@@ -37,12 +37,22 @@ def validate(
     ] = None,
     root: RootOption = Path(),
     output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base", help="Also guard deletions against this revision (e.g. origin/main)."
+        ),
+    ] = None,
+    max_drop: Annotated[
+        float,
+        typer.Option("--max-drop", help="With --base: largest share of apps a change may remove."),
+    ] = 0.25,
 ) -> None:
     """Lint descriptors and environments and cross-check them against each other."""
     from fleetgen import app
     from fleetgen.output.reporters import REPORTERS, summary
 
-    options = app.ValidateOptions(root=root, paths=tuple(paths or ()))
+    options = app.ValidateOptions(root=root, paths=tuple(paths or ()), base=base, max_drop=max_drop)
     report = _run(lambda: app.validate(options))
     sys.stdout.write(REPORTERS[output_format.value](report))
     if output_format is Format.text:

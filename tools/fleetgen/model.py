@@ -134,6 +134,7 @@ class Observability:
 class EnvironmentOverride:
     """What differs for one environment; None means the descriptor's value."""
 
+    lifecycle: str | None
     clusters: tuple[str, ...] | None
     gpu_pool: str | None
     image: str | None
@@ -164,6 +165,13 @@ class Descriptor:
     @property
     def active(self) -> bool:
         return self.lifecycle == "active"
+
+    def active_in(self, env: str) -> bool:
+        """Deployed to `env`: listed there and retired neither as a whole nor there."""
+        override = self.environments.get(env)
+        if override is None:
+            return False
+        return (override.lifecycle or self.lifecycle) == "active"
 
     @property
     def served_names(self) -> tuple[str, ...]:
@@ -260,6 +268,7 @@ def descriptor_from(data: Mapping[str, Any], source: Source) -> Descriptor:
         environments=_frozen(
             {
                 env: EnvironmentOverride(
+                    lifecycle=o.get("lifecycle"),
                     clusters=tuple(o["clusters"]) if "clusters" in o else None,
                     gpu_pool=o.get("gpuPool"),
                     image=o.get("image"),

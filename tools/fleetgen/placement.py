@@ -70,9 +70,9 @@ def placements_of(descriptor: Descriptor, env: Environment) -> Iterator[Placemen
 def placements(fleet: Fleet, *, include_retired: bool = False) -> Iterator[Placement]:
     """Every placement of the fleet, in descriptor then environment order."""
     for descriptor in fleet.descriptors:
-        if not descriptor.active and not include_retired:
-            continue
         for env_name in descriptor.environments:
+            if not include_retired and not descriptor.active_in(env_name):
+                continue
             env = fleet.environments.get(env_name)
             if env is not None:
                 yield from placements_of(descriptor, env)

@@ -74,11 +74,9 @@ def check_placements(fleet: Fleet) -> Iterator[Diagnostic]:
 def check_tenants(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG203: every tenant a model admits is declared by each environment it runs in."""
     for desc in fleet.descriptors:
-        if not desc.active:
-            continue
         for env_name in desc.environments:
             env = fleet.environments.get(env_name)
-            if env is None:
+            if env is None or not desc.active_in(env_name):
                 continue
             known = [t.name for t in env.tenants]
             for index, tenant in enumerate(desc.tenants):

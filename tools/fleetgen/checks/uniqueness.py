@@ -34,11 +34,9 @@ def check_served_names(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG302: a served name or alias routes to one model per gateway and environment."""
     owners: dict[tuple[str, str, str, str], str] = {}
     for desc in fleet.descriptors:
-        if not desc.active:
-            continue
         for env_name in desc.environments:
             env = fleet.environments.get(env_name)
-            if env is None:
+            if env is None or not desc.active_in(env_name):
                 continue
             gateway = (env.name, env.gateway.namespace, env.gateway.name)
             seen_here: set[str] = set()

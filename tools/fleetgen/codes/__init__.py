@@ -91,6 +91,9 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG602", "secret-literal", E, "A value looks like a secret"),
     ("FG603", "dummy-key-in-production", E, "A dummy API key in a production environment"),
     ("FG604", "argocd-reserved-key", E, "A key the Argo CD git generator overwrites"),
+    # 8xx: change guard (validate --base)
+    ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
+    ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),
 )
 
 CODES: dict[str, Code] = {cid: Code(cid, slug, sev, title) for cid, slug, sev, title in _TABLE}

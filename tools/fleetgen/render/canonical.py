@@ -53,6 +53,6 @@ def dump_json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def compact_json(data: Any) -> str:
-    """One-line JSON with sorted keys (dashboards embedded in ConfigMaps)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def embedded_json(data: Any) -> str:
+    """Indented JSON for a ConfigMap value: rendered as a YAML block, so diffs stay readable."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

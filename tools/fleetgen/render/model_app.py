@@ -14,7 +14,7 @@ from fleetgen.catalog.gpus import get_gpu
 from fleetgen.fitting import fit_placement
 from fleetgen.placement import Placement
 from fleetgen.render import promql
-from fleetgen.render.canonical import compact_json, dump_json, dump_yaml
+from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
 from fleetgen.render.dashboard import dashboard
 from fleetgen.render.patches import Patch, pointer
 
@@ -215,7 +215,7 @@ def dashboard_object(p: Placement) -> Patch:
     isvc = naming.isvc(desc.name)
     patch = _common(Patch("", "v1", "ConfigMap", "model-dashboard"), p, naming.dashboard(isvc))
     board = dashboard(isvc, p.namespace, desc.model.served_name)
-    patch.replace(pointer("data", "dashboard.json"), compact_json(board))
+    patch.replace(pointer("data", "dashboard.json"), embedded_json(board))
     return patch
 
 

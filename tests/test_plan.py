@@ -1,0 +1,140 @@
+"""`fleetgen plan` and `validate --base` against real git repositories (temp dirs)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, copy_example
+
+GIT = ["git", "-c", "user.name=fleetgen", "-c", "user.email=fleetgen@example.com"]
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = copy_example(tmp_path / "repo")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_plan_shows_exactly_the_changed_apps_with_diffs_and_notes(
+    repo: Path, run_cli: RunCli
+) -> None:
+    desc = repo / "fleet" / "llama-3-1-70b-instruct-fp8.yaml"
+    edit(desc, "tensorParallel: 4", "tensorParallel: 8")
+    edit(desc, "gpusPerReplica: 4", "gpusPerReplica: 8")
+    result = run_cli(["plan", "--base", "main"], cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    changed = {line.split()[1] for line in out.splitlines() if line.startswith("  ~ ")}
+    assert changed == {
+        "staging-staging-a-llama-3-1-70b-instruct-fp8",
+        "prod-prod-a-llama-3-1-70b-instruct-fp8",
+    }
+    assert "  + " not in out and "  - " not in out.split("Notes:")[0]
+    assert "-      - --tensor-parallel-size=4\n+      - --tensor-parallel-size=8" in out
+    assert '-          nvidia.com/gpu: "4"\n+          nvidia.com/gpu: "8"' in out
+    assert "llama-3-1-70b-instruct-fp8: tensor parallel 4 → 8: GPUs per replica 4 → 8" in out
+    assert (
+        "prod/prod-a/h100 ledger: at min scale 10 → 18, "
+        "at max scale 30 → 54 of 48 GPUs (over capacity)" in out
+    )
+
+
+def test_served_name_change_warns_clients_get_404(repo: Path, run_cli: RunCli) -> None:
+    edit(
+        repo / "fleet" / "mixtral-8x7b-instruct.yaml",
+        "servedName: mixtral-8x7b-instruct",
+        "servedName: mixtral",
+    )
+    result = run_cli(["plan", "--base", "main", "--format", "markdown"], cwd=repo)
+    assert result.returncode == 0, result.stdout
+    out = result.stdout
+    assert out.startswith("### fleetgen plan: `main` → `work tree`")
+    assert (
+        "served name changed 'mixtral-8x7b-instruct' → 'mixtral': "
+        "clients calling the old name will get 404" in out
+    )
+    assert out.count("<details>") == 2
+    assert "```diff" in out and "+        value: mixtral\n" in out
+
+
+def test_plan_between_two_commits_and_from_a_shallow_clone(
+    repo: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    edit(repo / "fleet" / "qwen2-5-0-5b-instruct.yaml", "targetPerPod: 10", "targetPerPod: 12")
+    git(repo, "commit", "-q", "-am", "tune qwen")
+    head = git(repo, "rev-parse", "HEAD")
+    base = git(repo, "rev-parse", "HEAD~1")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", repo.as_uri(), str(clone)], check=True)
+    git(clone, "fetch", "-q", "--depth", "1", "origin", base)
+    for where, args in ((repo, ["--base", base, "--head", head]), (clone, ["--base", base])):
+        result = run_cli(["plan", *args], cwd=where)
+        assert result.returncode == 0, result.stdout + result.stderr
+        changed = sorted(
+            line.split()[1] for line in result.stdout.splitlines() if line.startswith("  ~ ")
+        )
+        assert changed == [
+            "dev-dev-a-qwen2-5-0-5b-instruct",
+            "staging-staging-a-qwen2-5-0-5b-instruct",
+        ]
+        assert '-      threshold: "10"\n+      threshold: "12"' in result.stdout
+    missing = run_cli(["plan", "--base", "no-such-ref"], cwd=repo)
+    assert missing.returncode == 2
+    assert "unknown revision 'no-such-ref'" in missing.stderr
+
+
+def test_deleting_a_descriptor_without_retiring_fails(repo: Path, run_cli: RunCli) -> None:
+    (repo / "fleet" / "mixtral-8x7b-instruct.yaml").unlink()
+    result = run_cli(["validate", "--base", "main", "--format", "json"], cwd=repo)
+    assert result.returncode == 1
+    assert '"code": "FG801"' in result.stdout
+    assert result.stdout.count('"FG801"') == 2
+    planned = run_cli(["plan", "--base", "main"], cwd=repo)
+    assert planned.returncode == 1
+    listing = planned.stdout.split("Notes:")[0]
+    removed = {line.split()[1] for line in listing.splitlines() if line.startswith("  - ")}
+    assert removed == {
+        "staging-staging-a-mixtral-8x7b-instruct",
+        "prod-prod-b-mixtral-8x7b-instruct",
+    }
+
+
+def test_retire_then_delete_is_the_two_step_path(repo: Path, run_cli: RunCli) -> None:
+    desc = repo / "fleet" / "mixtral-8x7b-instruct.yaml"
+    edit(desc, "spec:\n", "spec:\n  lifecycle: retired\n")
+    step1 = run_cli(["validate", "--base", "main"], cwd=repo)
+    assert step1.returncode == 0, step1.stdout
+    generated = run_cli(["generate"], cwd=repo)
+    assert (
+        "deleted applicationsets/prod/prod-b/models/mixtral-8x7b-instruct/app.json"
+        in generated.stdout
+    )
+    git(repo, "commit", "-q", "-am", "retire mixtral")
+    desc.unlink()
+    step2 = run_cli(["validate", "--base", "main"], cwd=repo)
+    assert step2.returncode == 0, step2.stdout
+    assert run_cli(["generate", "--check"], cwd=repo).returncode == 0
+
+
+def test_validate_base_outside_git_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
+    root = copy_example(tmp_path / "plain")
+    result = run_cli(["validate", "--base", "main"], cwd=root)
+    assert result.returncode == 2
+    assert "not inside a git repository" in result.stderr
