@@ -35,6 +35,7 @@ BASE_OBJECTS = {
     ("PodMonitor", "model"),
     ("PrometheusRule", "model"),
     ("NetworkPolicy", "model"),
+    ("SecurityPolicy", "model"),
 }
 ADDED_BY = {
     "model-cache": {("LocalModelCache", "model")},

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from fleetgen.model import Source
 
@@ -66,6 +67,38 @@ class Prometheus:
 class Phoenix:
     endpoint: str
     protocol: str
+    namespace: str | None  # where Phoenix runs, when known (egress NetworkPolicy)
+
+    @property
+    def port(self) -> int:
+        parsed = urlsplit(self.endpoint)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def _phoenix_namespace(endpoint: str, declared: str | None) -> str | None:
+    """The namespace of an in-cluster endpoint host <svc>.<namespace>.svc[.cluster.local]."""
+    if declared:
+        return declared
+    labels = (urlsplit(endpoint).hostname or "").split(".")
+    if len(labels) >= 3 and labels[2] == "svc":
+        return labels[1]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A Helm chart of a platform prerequisite, version pinned."""
+
+    repo_url: str
+    chart: str
+    version: str
+    namespace: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    redis_url: str
+    prerequisites: Mapping[str, Chart]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +109,8 @@ class Gateway:
     hostnames: tuple[str, ...]
     client_id_header: str
     proxy_namespace: str
+    tls_secret: str
+    buffer_limit: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +151,10 @@ class Environment:
     deployment_mode: str
     allowed_repositories: tuple[str, ...] | None
     promotion: str
-    versions: Mapping[str, str]
+    kubernetes_version: str
+    dcgm_alerts: bool
+    loki: bool
+    platform: Platform
     source: Source
 
     @property
@@ -175,7 +213,15 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             for ci, c in enumerate(spec["clusters"])
         ),
         prometheus=Prometheus(prom["url"], prom["namespace"], _frozen(prom.get("selectorLabels"))),
-        phoenix=Phoenix(phoenix["endpoint"], phoenix["protocol"]) if phoenix else None,
+        phoenix=(
+            Phoenix(
+                phoenix["endpoint"],
+                phoenix["protocol"],
+                _phoenix_namespace(phoenix["endpoint"], phoenix.get("namespace")),
+            )
+            if phoenix
+            else None
+        ),
         gateway=Gateway(
             name=gw["name"],
             namespace=gw["namespace"],
@@ -183,6 +229,8 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             hostnames=tuple(gw["hostnames"]),
             client_id_header=gw["clientIdHeader"],
             proxy_namespace=gw["proxyNamespace"],
+            tls_secret=gw["tls"]["secretName"],
+            buffer_limit=str(gw["bufferLimit"]),
         ),
         api_keys=ApiKeys(
             source=keys["source"],
@@ -199,6 +247,17 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             else None
         ),
         promotion=spec["policy"]["promotion"],
-        versions=_frozen(spec.get("versions")),
+        kubernetes_version=spec["kubernetesVersion"],
+        dcgm_alerts=spec["observability"]["dcgmAlerts"],
+        loki=spec["observability"]["loki"],
+        platform=Platform(
+            redis_url=spec["platform"]["redisURL"],
+            prerequisites=_frozen(
+                {
+                    key: Chart(c["repoURL"], c["chart"], c["version"], c.get("namespace"))
+                    for key, c in spec["platform"].get("prerequisites", {}).items()
+                }
+            ),
+        ),
         source=source,
     )

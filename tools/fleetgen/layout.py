@@ -8,11 +8,26 @@ import posixpath
 GENERATED_ROOT = "applicationsets"
 MANIFEST = f"{GENERATED_ROOT}/.fleetgen-manifest.json"
 BASE_MODEL = "base/model"
+BASE_PLATFORM = "base/platform"
 APP_FILE = "app.json"
 
 
 def component(name: str) -> str:
     return f"base/components/{name}"
+
+
+def platform_component(name: str) -> str:
+    return f"base/platform-components/{name}"
+
+
+def platform_dir(env: str, cluster: str) -> str:
+    """The shared platform overlay of one cluster."""
+    return f"{GENERATED_ROOT}/{env}/{cluster}/platform"
+
+
+def cluster_apps_file(env: str, cluster: str) -> str:
+    """Concrete Applications of one cluster's platform (prerequisites and shared layer)."""
+    return f"{GENERATED_ROOT}/{env}/{cluster}/platform-apps.yaml"
 
 
 def app_dir(env: str, cluster: str, model: str) -> str:

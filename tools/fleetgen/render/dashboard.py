@@ -8,7 +8,9 @@ from fleetgen import metrics
 from fleetgen.render import promql
 
 
-def _panel(pid: int, title: str, expr: str, unit: str, x: int, y: int) -> dict[str, Any]:
+def panel(
+    pid: int, title: str, expr: str, unit: str, x: int, y: int, *, legend: str = "{{model_name}}"
+) -> dict[str, Any]:
     return {
         "id": pid,
         "type": "timeseries",
@@ -16,7 +18,7 @@ def _panel(pid: int, title: str, expr: str, unit: str, x: int, y: int) -> dict[s
         "datasource": {"type": "prometheus", "uid": "${datasource}"},
         "gridPos": {"h": 8, "w": 12, "x": x, "y": y},
         "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-        "targets": [{"refId": "A", "expr": expr, "legendFormat": "{{model_name}}"}],
+        "targets": [{"refId": "A", "expr": expr, "legendFormat": legend}],
     }
 
 
@@ -37,7 +39,7 @@ def dashboard(isvc: str, namespace: str, served: str) -> dict[str, Any]:
         ("Error ratio", promql.error_ratio(namespace, served), "percentunit"),
     ]
     panels = [
-        _panel(i + 1, title, expr, unit, (i % 2) * 12, (i // 2) * 8)
+        panel(i + 1, title, expr, unit, (i % 2) * 12, (i // 2) * 8)
         for i, (title, expr, unit) in enumerate(rows)
     ]
     return {

@@ -182,7 +182,7 @@ def gateway_objects(p: Placement) -> list[Patch]:
 
 
 def monitoring_objects(p: Placement) -> list[Patch]:
-    desc, env = p.descriptor, p.environment
+    desc = p.descriptor
     isvc, served, ns = naming.isvc(desc.name), desc.model.served_name, p.namespace
     alerts = desc.observability.alerts
     monitor = _common(Patch("monitoring.coreos.com", "v1", "PodMonitor", "model"), p, isvc)
@@ -200,6 +200,12 @@ def monitoring_objects(p: Placement) -> list[Patch]:
     )
     for index, expr in enumerate(exprs):
         rule.replace(f"/spec/groups/0/rules/{index}/expr", expr)
+    return [monitor, rule, network_policy(p)]
+
+
+def network_policy(p: Placement) -> Patch:
+    """Ingress from the gateway and Prometheus only; egress to DNS, traces and storage."""
+    env, isvc = p.environment, naming.isvc(p.descriptor.name)
     policy = _common(Patch("networking.k8s.io", "v1", "NetworkPolicy", "model"), p, isvc)
     policy.replace(
         pointer("spec", "podSelector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
@@ -207,7 +213,41 @@ def monitoring_objects(p: Placement) -> list[Patch]:
     ns_label = ("namespaceSelector", "matchLabels", "kubernetes.io/metadata.name")
     policy.replace(pointer("spec", "ingress", 0, "from", 0, *ns_label), env.gateway.proxy_namespace)
     policy.replace(pointer("spec", "ingress", 1, "from", 0, *ns_label), env.prometheus.namespace)
-    return [monitor, rule, policy]
+    phoenix = env.phoenix
+    if p.descriptor.observability.tracing and phoenix is not None and phoenix.namespace:
+        policy.replace(pointer("spec", "egress", 1, "to", 0, *ns_label), phoenix.namespace)
+        policy.replace(
+            pointer("spec", "egress", 1, "ports"), [{"protocol": "TCP", "port": phoenix.port}]
+        )
+    elif p.descriptor.observability.tracing and phoenix is not None:
+        # The trace sink is outside the cluster: allow its port to any destination.
+        policy.replace(
+            pointer("spec", "egress", 1), {"ports": [{"protocol": "TCP", "port": phoenix.port}]}
+        )
+    else:
+        policy.remove(pointer("spec", "egress", 1))
+    return policy
+
+
+def security_policy(p: Placement) -> Patch:
+    """API keys on the model's route; only the tenants the descriptor admits (others: 403)."""
+    desc, env = p.descriptor, p.environment
+    isvc = naming.isvc(desc.name)
+    header = env.gateway.client_id_header
+    patch = _common(Patch("gateway.envoyproxy.io", "v1alpha1", "SecurityPolicy", "model"), p, isvc)
+    patch.replace("/spec/targetRefs/0/name", isvc)
+    patch.replace("/spec/apiKeyAuth/credentialRefs/0/name", env.api_keys.secret_name)
+    patch.replace("/spec/apiKeyAuth/forwardClientIDHeader", header)
+    if desc.tenants:
+        patch.replace("/spec/authorization/rules/0/principal/headers/0/name", header)
+        patch.replace(
+            "/spec/authorization/rules/0/principal/headers/0/values",
+            sorted(t.name for t in desc.tenants),
+        )
+    else:
+        # No tenant admitted: every key is refused.
+        patch.remove("/spec/authorization/rules")
+    return patch
 
 
 def dashboard_object(p: Placement) -> Patch:
@@ -321,6 +361,7 @@ def render_app(p: Placement) -> dict[str, bytes]:
         inference_service(p),
         scaled_object(p),
         *gateway_objects(p),
+        security_policy(p),
         *monitoring_objects(p),
     ]
     extra = {

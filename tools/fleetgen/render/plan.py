@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from fleetgen import layout
 from fleetgen.loading.fleet import Fleet
-from fleetgen.placement import placements
+from fleetgen.placement import Placement, placements
 from fleetgen.render import argocd
-from fleetgen.render.canonical import dump_yaml
-from fleetgen.render.model_app import render_app
+from fleetgen.render.canonical import dump_yaml, dump_yaml_documents
+from fleetgen.render.model_app import components, render_app
+from fleetgen.render.platform import platform_application, render_platform
+from fleetgen.render.prerequisites import platform_project, prerequisite_apps
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +37,33 @@ class FilePlan:
 
 
 def build_plan(fleet: Fleet) -> FilePlan:
-    """Render every active placement plus the Argo CD objects of every environment."""
+    """Render every active placement, each cluster's platform and the Argo CD objects."""
     files: dict[str, bytes] = {}
+    models: dict[tuple[str, str], list[Placement]] = {}
     for p in placements(fleet):
         files.update(render_app(p))
+        models.setdefault((p.environment.name, p.cluster.name), []).append(p)
     entry_points: list[str] = []
     for env in sorted(fleet.environments.values(), key=lambda e: e.name):
         header = argocd.GENERATED_HEADER.format(source=env.source.path)
-        project = layout.project_file(env.name)
-        files[project] = dump_yaml(argocd.app_project(env), header=header)
-        entry_points.append(project)
+        for path, project in (
+            (layout.project_file(env.name), argocd.app_project(env)),
+            (layout.project_file(platform_project(env)), argocd.platform_project(env)),
+        ):
+            files[path] = dump_yaml(project, header=header)
+            entry_points.append(path)
         for cluster in env.clusters:
+            here = models.get((env.name, cluster.name), [])
+            names = sorted(p.descriptor.name for p in here)
+            files.update(render_platform(env, cluster, names))
+            uses_cache = any("model-cache" in components(p) for p in here)
+            apps = [
+                *prerequisite_apps(env, cluster, uses_cache=uses_cache),
+                platform_application(env, cluster),
+            ]
+            path = layout.cluster_apps_file(env.name, cluster.name)
+            files[path] = dump_yaml_documents(apps, header=header)
+            entry_points.append(path)
             path = layout.applicationset_file(env.name, cluster.name)
             files[path] = dump_yaml(argocd.application_set(env, cluster), header=header)
             entry_points.append(path)

@@ -1,0 +1,219 @@
+"""The shared platform layer of one environment on one cluster: an overlay of base/platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetgen import layout, metrics
+from fleetgen.environment import Cluster, Environment
+from fleetgen.render.canonical import dump_yaml, embedded_json
+from fleetgen.render.dashboard import panel
+from fleetgen.render.patches import Patch, pointer
+from fleetgen.render.prerequisites import application
+
+PART_OF = "fleetgen"
+
+
+def _named(patch: Patch, name: str, namespace: str) -> Patch:
+    patch.replace("/metadata/name", name)
+    patch.add("/metadata/namespace", namespace)
+    return patch
+
+
+def gateway(env: Environment) -> list[Patch]:
+    gw = env.gateway
+    main = _named(
+        Patch("gateway.networking.k8s.io", "v1", "Gateway", "ai-gateway"), gw.name, gw.namespace
+    )
+    main.replace(
+        pointer("metadata", "annotations", "aigateway.envoyproxy.io/gateway-config"), gw.name
+    )
+    main.replace("/spec/gatewayClassName", gw.class_name)
+    main.replace(
+        "/spec/listeners",
+        [
+            {
+                "name": f"https-{index}",
+                "protocol": "HTTPS",
+                "port": 443,
+                "hostname": host,
+                "tls": {
+                    "mode": "Terminate",
+                    "certificateRefs": [{"kind": "Secret", "group": "", "name": gw.tls_secret}],
+                },
+                # Only the environment's model namespace may attach routes.
+                "allowedRoutes": {
+                    "namespaces": {
+                        "from": "Selector",
+                        "selector": {"matchLabels": {"kubernetes.io/metadata.name": env.namespace}},
+                    }
+                },
+            }
+            for index, host in enumerate(gw.hostnames)
+        ],
+    )
+    traffic = _named(
+        Patch("gateway.envoyproxy.io", "v1alpha1", "ClientTrafficPolicy", "ai-gateway"),
+        gw.name,
+        gw.namespace,
+    )
+    traffic.replace("/spec/targetRefs/0/name", gw.name)
+    traffic.replace("/spec/connection/bufferLimit", gw.buffer_limit)
+    config = _named(
+        Patch("aigateway.envoyproxy.io", "v1beta1", "GatewayConfig", "ai-gateway"),
+        gw.name,
+        gw.namespace,
+    )
+    if env.phoenix is not None:
+        # The same endpoint value as vLLM's --otlp-traces-endpoint (used as-is by both).
+        config.replace("/spec/extProc/kubernetes/env/2/value", "otlp")
+        for name, value in (
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", env.phoenix.endpoint),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", env.phoenix.protocol),
+        ):
+            config.add("/spec/extProc/kubernetes/env/-", {"name": name, "value": value})
+    return [main, traffic, config]
+
+
+def monitoring(env: Environment, models: list[str]) -> list[Patch]:
+    ns = env.prometheus.namespace
+    rule = _named(
+        Patch("monitoring.coreos.com", "v1", "PrometheusRule", "llm-fleet"), "llm-fleet", ns
+    )
+    wanted = dict(env.prometheus.selector_labels)
+    if "release" not in wanted:
+        rule.remove(pointer("metadata", "labels", "release"))
+    for key in sorted(wanted):
+        rule.add(pointer("metadata", "labels", key), wanted[key])
+    if not env.dcgm_alerts:
+        rule.remove("/spec/groups/1")
+    board = _named(Patch("", "v1", "ConfigMap", "llm-fleet-dashboard"), "llm-fleet-dashboard", ns)
+    board.replace(pointer("data", "dashboard.json"), embedded_json(fleet_dashboard(env, models)))
+    return [rule, board]
+
+
+def fleet_dashboard(env: Environment, models: list[str]) -> dict[str, Any]:
+    sel = f'{{namespace="{env.namespace}"}}'
+    ttft = f"sum by (le, model_name) (rate({metrics.TTFT}_bucket{sel}[5m]))"
+    rows = [
+        ("Requests waiting by model", f"sum by (model_name) ({metrics.QUEUE}{sel})", "short"),
+        (
+            "KV cache usage by model",
+            f"max by (model_name) ({metrics.KV_CACHE_USAGE}{sel})",
+            "percentunit",
+        ),
+        (
+            "Time to first token p95 by model",
+            f"histogram_quantile(0.95, {ttft})",
+            "s",
+        ),
+        (
+            "Tokens per second by tenant",
+            "sum by (tenant) (tenant_model:gen_ai_tokens:rate5m)",
+            "short",
+        ),
+        (
+            "Tokens in the last hour by tenant",
+            "sum by (tenant) (tenant:gen_ai_tokens:increase1h)",
+            "short",
+        ),
+        ("GPU utilization", "avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)", "percent"),
+    ]
+    return {
+        "uid": f"fleetgen-fleet-{env.name}"[:40],
+        "title": f"LLM fleet ({env.name})",
+        "description": f"Models: {', '.join(models) or 'none'}",
+        "tags": ["fleetgen", "vllm", "fleet"],
+        "schemaVersion": 39,
+        "editable": False,
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {
+            "list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]
+        },
+        "panels": [
+            panel(
+                i + 1,
+                title,
+                expr,
+                unit,
+                (i % 2) * 12,
+                (i // 2) * 8,
+                legend="{{model_name}}{{tenant}}",
+            )
+            for i, (title, expr, unit) in enumerate(rows)
+        ],
+    }
+
+
+def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
+    """The component providing the API key Secret, and its patches (none for `secret`)."""
+    keys, ns = env.api_keys, env.namespace
+    if keys.source == "secret":
+        return None, []
+    secret = _named(
+        Patch("external-secrets.io", "v1", "ExternalSecret", "api-keys"), keys.secret_name, ns
+    )
+    secret.replace("/spec/target/name", keys.secret_name)
+    if keys.source == "vault":
+        assert keys.vault_store is not None and keys.vault_path is not None
+        secret.replace("/spec/secretStoreRef/name", keys.vault_store)
+        secret.replace("/spec/dataFrom/0/extract/key", keys.vault_path)
+        return "vault-keys", [secret]
+    generator = _named(
+        Patch("generators.external-secrets.io", "v1alpha1", "Password", "dummy-api-key"),
+        "dummy-api-key",
+        ns,
+    )
+    entries = [
+        {
+            "sourceRef": {
+                "generatorRef": {
+                    "apiVersion": "generators.external-secrets.io/v1alpha1",
+                    "kind": "Password",
+                    "name": "dummy-api-key",
+                }
+            },
+            "rewrite": [{"regexp": {"source": "^password$", "target": tenant.name}}],
+        }
+        for tenant in env.tenants
+    ]
+    secret.replace("/spec/dataFrom", entries)
+    return "dummy-keys", [generator, secret]
+
+
+def render_platform(env: Environment, cluster: Cluster, models: list[str]) -> dict[str, bytes]:
+    """The platform overlay of one cluster, and the Application that delivers it."""
+    directory = layout.platform_dir(env.name, cluster.name)
+    component, key_patches = api_keys(env)
+    patches = [*gateway(env), *monitoring(env, models), *key_patches]
+    kustomization: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [layout.relative(directory, layout.BASE_PLATFORM)],
+    }
+    if component:
+        kustomization["components"] = [
+            layout.relative(directory, layout.platform_component(component))
+        ]
+    kustomization["patches"] = [p.entry() for p in patches]
+    header = (
+        f"Generated by fleetgen from {env.source.path}.\n"
+        "Do not edit: change the environment file and run `fleetgen generate`."
+    )
+    return {f"{directory}/kustomization.yaml": dump_yaml(kustomization, header=header)}
+
+
+def platform_application(env: Environment, cluster: Cluster) -> dict[str, Any]:
+    return application(
+        env,
+        cluster,
+        name=f"{env.name}-{cluster.name}-platform",
+        layer="platform",
+        wave=-1,
+        source={
+            "repoURL": env.argocd.repo_url,
+            "targetRevision": env.argocd.target_revision,
+            "path": layout.platform_dir(env.name, cluster.name),
+        },
+        namespace=env.namespace,
+    )

@@ -1,0 +1,177 @@
+"""Platform prerequisites as concrete Argo CD Applications with Helm sources.
+
+The environment file pins each chart; the values that wire the components to each other (the
+AI gateway's extension hooks in Envoy Gateway, the rate-limit Redis, Prometheus selectors,
+KServe's deployment mode and local model cache) are derived here from the same environment
+settings the model apps use, so both sides agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fleetgen.environment import Cluster, Environment
+
+AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
+AI_GATEWAY_EXTENSION = f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    key: str
+    namespace: str
+    wave: int  # CRDs and operators first, then what uses them
+
+
+COMPONENTS: tuple[Component, ...] = (
+    Component("kserveCrd", "kserve", -4),
+    Component("envoyGatewayCrd", "envoy-gateway-system", -4),
+    Component("aiGatewayCrd", AI_GATEWAY_NAMESPACE, -4),
+    Component("externalSecrets", "external-secrets", -3),
+    Component("kubePrometheusStack", "monitoring", -3),
+    Component("keda", "keda", -3),
+    Component("redis", "redis", -3),
+    Component("kserve", "kserve", -2),
+    Component("envoyGateway", "envoy-gateway-system", -2),
+    Component("aiGateway", AI_GATEWAY_NAMESPACE, -2),
+    Component("dcgmExporter", "monitoring", -2),
+    Component("loki", "monitoring", -2),
+    Component("phoenix", "observability", -2),
+)
+
+
+def kebab(key: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _values(key: str, env: Environment, uses_cache: bool) -> dict[str, Any]:
+    selector = dict(env.prometheus.selector_labels)
+    if key == "kserve":
+        return {
+            "kserve": {
+                "controller": {"deploymentMode": env.deployment_mode},
+                "localmodel": {"enabled": uses_cache},
+            }
+        }
+    if key == "envoyGateway":
+        return {
+            "config": {
+                "envoyGateway": {
+                    "extensionApis": {"enableBackend": True},
+                    "extensionManager": {
+                        "hooks": {
+                            "xdsTranslator": {
+                                "translation": {
+                                    "listener": {"includeAll": True},
+                                    "route": {"includeAll": True},
+                                    "cluster": {"includeAll": True},
+                                    "secret": {"includeAll": True},
+                                },
+                                "post": ["Translation", "Cluster", "Route"],
+                            }
+                        },
+                        "service": {"fqdn": {"hostname": AI_GATEWAY_EXTENSION, "port": 1063}},
+                    },
+                    "rateLimit": {
+                        "backend": {"type": "Redis", "redis": {"url": env.platform.redis_url}}
+                    },
+                }
+            }
+        }
+    if key == "aiGateway":
+        # The forwarded client id becomes the `tenant` label of the gateway's token metrics.
+        return {
+            "controller": {
+                "metricsRequestHeaderAttributes": f"{env.gateway.client_id_header}:tenant"
+            }
+        }
+    if key == "kubePrometheusStack":
+        spec = {f"{kind}Selector": {"matchLabels": selector} for kind in ("podMonitor", "rule")}
+        return {"prometheus": {"prometheusSpec": spec}}
+    if key == "dcgmExporter":
+        return {"serviceMonitor": {"enabled": True, "additionalLabels": selector}}
+    if key == "redis":
+        return {"architecture": "standalone", "auth": {"enabled": False}}
+    return {}
+
+
+def prerequisite_apps(
+    env: Environment, cluster: Cluster, *, uses_cache: bool
+) -> list[dict[str, Any]]:
+    """One Application per prerequisite the environment pins (Loki only when enabled)."""
+    apps = []
+    for component in COMPONENTS:
+        chart = env.platform.prerequisites.get(component.key)
+        if chart is None or (component.key == "loki" and not env.loki):
+            continue
+        namespace = chart.namespace or (
+            env.phoenix.namespace
+            if component.key == "phoenix" and env.phoenix and env.phoenix.namespace
+            else component.namespace
+        )
+        source: dict[str, Any] = {
+            "repoURL": chart.repo_url,
+            "chart": chart.chart,
+            "targetRevision": chart.version,
+            "helm": {"releaseName": kebab(component.key)},
+        }
+        values = _values(component.key, env, uses_cache)
+        if values:
+            source["helm"]["valuesObject"] = values
+        apps.append(
+            application(
+                env,
+                cluster,
+                name=f"{env.name}-{cluster.name}-{kebab(component.key)}",
+                layer="prerequisites",
+                wave=component.wave,
+                source=source,
+                namespace=namespace,
+            )
+        )
+    return apps
+
+
+def platform_project(env: Environment) -> str:
+    return f"{env.argocd.project}-platform"
+
+
+def application(
+    env: Environment,
+    cluster: Cluster,
+    *,
+    name: str,
+    layer: str,
+    wave: int,
+    source: dict[str, Any],
+    namespace: str,
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": name,
+            "namespace": env.argocd.namespace,
+            "annotations": {"argocd.argoproj.io/sync-wave": str(wave)},
+            "labels": {
+                "fleetgen.dev/environment": env.name,
+                "fleetgen.dev/cluster": cluster.name,
+                "fleetgen.dev/layer": layer,
+            },
+        },
+        "spec": {
+            "project": platform_project(env),
+            "source": source,
+            "destination": {"server": cluster.server, "namespace": namespace},
+            "syncPolicy": {
+                # The platform is shared: never prune it automatically.
+                "automated": {"prune": False, "selfHeal": True},
+                "retry": {
+                    "limit": 10,
+                    "backoff": {"duration": "15s", "factor": 2, "maxDuration": "10m"},
+                },
+                "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+            },
+        },
+    }
