@@ -106,11 +106,18 @@ def explain(code: Annotated[str, typer.Argument(help="A code such as FG101.")]) 
 EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
 
 
+class TableFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @cli.command()
 def capacity(
     env: EnvOption = None,
     root: RootOption = Path(),
-    output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="Output format.")
+    ] = TableFormat.text,
 ) -> None:
     """GPUs needed at minimum and maximum scale per environment, cluster and pool."""
     import json
@@ -125,7 +132,7 @@ def capacity(
             "run `fleetgen validate`",
             err=True,
         )
-    if output_format is Format.json:
+    if output_format is TableFormat.json:
         payload = {
             "pools": [p.as_dict() for p in ledger.pools],
             "teams": [t.as_dict() for t in ledger.teams],

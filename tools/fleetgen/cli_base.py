@@ -34,8 +34,13 @@ RootOption = Annotated[
 
 
 class Format(StrEnum):
+    """Output formats of `validate` (docs/output-formats.md); json and sarif are contracts."""
+
     text = "text"
     json = "json"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
 
 
 def fail(message: str) -> NoReturn:

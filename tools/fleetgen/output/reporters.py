@@ -1,4 +1,8 @@
-"""Formats of `validate` output. json is a documented contract; text is for people."""
+"""Formats of `validate` output (docs/output-formats.md).
+
+json and sarif are documented contracts (fields may be added, never removed); text is for
+people; github and junit follow what GitHub Actions and CI test-report views read.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import json
 from collections.abc import Callable
 
 from fleetgen.diagnostics import Report
+from fleetgen.output.github import github
+from fleetgen.output.junit import junit
+from fleetgen.output.sarif import sarif
 
 
 def text(report: Report) -> str:
@@ -28,4 +35,10 @@ def summary(report: Report) -> str:
     return f"fleetgen: {errors} error(s), {warnings} warning(s)"
 
 
-REPORTERS: dict[str, Callable[[Report], str]] = {"text": text, "json": json_report}
+REPORTERS: dict[str, Callable[[Report], str]] = {
+    "text": text,
+    "json": json_report,
+    "github": github,
+    "sarif": sarif,
+    "junit": junit,
+}
