@@ -24,6 +24,9 @@ class ValidateOptions:
     paths: tuple[Path, ...] = ()
     base: str | None = None  # also run the deletion guard against this revision
     max_drop: float = 0.25
+    rendered: bool = False  # also render every app and validate what Argo CD will apply
+    in_sync: bool = False  # also require the committed generated files to match (FG714)
+    schema_dirs: tuple[Path, ...] = ()  # default: the repository's configured schema dir
 
 
 def _relative(root: Path, paths: Sequence[Path]) -> set[str]:
@@ -55,9 +58,47 @@ def validate(options: ValidateOptions) -> Report:
     diags.extend(run_checks(fleet))
     if options.base is not None:
         diags.extend(_deletion_guard(root, fleet, options.base, options.max_drop))
+    notes: list[str] = []
+    fleet_ok = not any(d.severity is Severity.ERROR for d in diags)
+    if options.in_sync and fleet_ok:
+        diags.extend(_drift(root, fleet))
+    if options.rendered and fleet_ok:
+        from fleetgen.config import load_config
+        from fleetgen.rendered.validate import validate_rendered
+
+        dirs = options.schema_dirs or (load_config(root).schema_dir,)
+        for directory in dirs:
+            if not directory.exists():
+                raise UsageError(
+                    f"schema directory {directory} does not exist "
+                    "(create it with `fleetgen schemas import`, or pass --schema-dir)"
+                )
+        result = validate_rendered(root, fleet, schema_dirs=dirs)
+        diags.extend(result.diagnostics)
+        notes.extend(result.notes)
+    elif options.rendered:
+        notes.append("rendered manifests not checked: fix the errors above first")
     if wanted:
         diags = [d for d in diags if d.location.file in wanted]
-    return Report.of(diags)
+    return Report.of(diags, notes)
+
+
+def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
+    from fleetgen.codes import diag
+    from fleetgen.diagnostics import Location
+    from fleetgen.output.writer import compute_changes
+    from fleetgen.render.plan import build_plan
+
+    changes = compute_changes(root, build_plan(fleet).with_manifest())
+    return [
+        diag(
+            "FG714",
+            f"{line}: generated files are out of date",
+            Location(line.split()[1]),
+            hint="run `fleetgen generate` and commit the result",
+        )
+        for line in changes.lines()
+    ]
 
 
 def _deletion_guard(root: Path, fleet: Fleet, base: str, max_drop: float) -> list[Diagnostic]:

@@ -47,12 +47,32 @@ def validate(
         float,
         typer.Option("--max-drop", help="With --base: largest share of apps a change may remove."),
     ] = 0.25,
+    rendered: Annotated[
+        bool,
+        typer.Option("--rendered", help="Also render every app and check schemas and wiring."),
+    ] = False,
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="--rendered, and the committed generated files are in sync."),
+    ] = False,
+    schema_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--schema-dir", help="CRD schemas (CRD YAML or converted); repeatable."),
+    ] = None,
 ) -> None:
     """Lint descriptors and environments and cross-check them against each other."""
     from fleetgen import app
     from fleetgen.output.reporters import REPORTERS, summary
 
-    options = app.ValidateOptions(root=root, paths=tuple(paths or ()), base=base, max_drop=max_drop)
+    options = app.ValidateOptions(
+        root=root,
+        paths=tuple(paths or ()),
+        base=base,
+        max_drop=max_drop,
+        rendered=rendered or everything,
+        in_sync=everything,
+        schema_dirs=tuple(schema_dir or ()),
+    )
     report = _run(lambda: app.validate(options))
     sys.stdout.write(REPORTERS[output_format.value](report))
     if output_format is Format.text:

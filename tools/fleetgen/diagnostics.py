@@ -58,11 +58,12 @@ class Report:
     """A finished, sorted and de-duplicated set of diagnostics."""
 
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()  # informational lines (what was checked), not diagnostics
 
     @classmethod
-    def of(cls, diagnostics: Iterable[Diagnostic]) -> Report:
+    def of(cls, diagnostics: Iterable[Diagnostic], notes: Iterable[str] = ()) -> Report:
         unique = {d.sort_key(): d for d in diagnostics}
-        return cls(tuple(unique[k] for k in sorted(unique)))
+        return cls(tuple(unique[k] for k in sorted(unique)), tuple(notes))
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fleetgen.diagnostics import Location
 from fleetgen.environment import Cluster, Environment, Pool
 from fleetgen.loading.fleet import Fleet
 from fleetgen.model import Descriptor, EnvironmentOverride
@@ -38,6 +39,14 @@ class Placement:
     @property
     def gpus_per_replica(self) -> int:
         return self.descriptor.resources.gpus_per_replica
+
+    def replicas_at(self, bound: str) -> Location:
+        """Where a replica bound ("min" or "max") is set: the override, else autoscaling."""
+        src, env = self.descriptor.source, self.environment.name
+        overridden = self.override.min_replicas if bound == "min" else self.override.max_replicas
+        if overridden is not None:
+            return src.at("spec", "environments", env, "replicas", bound)
+        return src.at("spec", "autoscaling", f"{bound}Replicas")
 
 
 def placements_of(descriptor: Descriptor, env: Environment) -> Iterator[Placement]:

@@ -9,18 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
+from fleetgen.diagnostics import Diagnostic
 from fleetgen.ledger import build_ledger
 from fleetgen.loading.fleet import Fleet
-from fleetgen.placement import Placement, placements
-
-
-def _replicas_at(p: Placement, bound: str) -> Location:
-    src, env = p.descriptor.source, p.environment.name
-    overridden = p.override.min_replicas if bound == "min" else p.override.max_replicas
-    if overridden is not None:
-        return src.at("spec", "environments", env, "replicas", bound)
-    return src.at("spec", "autoscaling", f"{bound}Replicas")
+from fleetgen.placement import placements
 
 
 def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
@@ -35,7 +27,7 @@ def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
                     "FG406",
                     f"pool {name} has {pool.capacity} GPUs, but minimum scale needs "
                     f"{pool.min_gpus} (this model: {own_min})",
-                    _replicas_at(p, "min"),
+                    p.replicas_at("min"),
                     hint="lower minimum replicas, or ask for more nodes in the pool",
                 )
             elif pool.max_gpus > pool.capacity:
@@ -43,7 +35,7 @@ def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
                     "FG407",
                     f"pool {name} has {pool.capacity} GPUs, but maximum scale needs "
                     f"{pool.max_gpus} (this model: {own_max})",
-                    _replicas_at(p, "max"),
+                    p.replicas_at("max"),
                     hint="autoscaling will stall with pending pods before reaching maximum",
                 )
     for team in ledger.teams:
@@ -54,5 +46,5 @@ def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
                 "FG408",
                 f"team {team.team!r} may use {team.max_gpus} GPUs on "
                 f"{team.environment}/{team.cluster} at maximum scale; its budget is {team.budget}",
-                _replicas_at(p, "max"),
+                p.replicas_at("max"),
             )

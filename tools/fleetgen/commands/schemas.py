@@ -1,1 +1,49 @@
 """CLI commands: schemas (registered on fleetgen.cli_base.cli)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetgen.cli_base import RootOption, cli, run
+
+schemas_app = typer.Typer(
+    no_args_is_help=True,
+    help="Manage the repository's CRD schema directory (`schemaDir` in .fleetgen.yaml).",
+)
+cli.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("import")
+def import_(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CRD YAML files or directories (multi-document files and "
+            "`kubectl get crd -o yaml` output are fine).",
+            metavar="FILE_OR_DIR",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default: schemaDir of .fleetgen.yaml)."),
+    ] = None,
+    root: RootOption = Path(),
+) -> None:
+    """Convert CRDs to strict JSON Schemas as {group}/{kind}_{version}.json."""
+    from fleetgen.config import load_config
+    from fleetgen.kube.crd_import import import_crds
+
+    target = out if out is not None else run(lambda: load_config(root)).schema_dir
+    result = run(lambda: import_crds(inputs, target))
+    for path in result.written:
+        typer.echo(path)
+    skipped = f"; {len(result.skipped)} file(s) without a CRD skipped" if result.skipped else ""
+    typer.echo(
+        f"fleetgen: {len(result.written)} schema(s) from {len(result.crds)} CRD(s) "
+        f"written to {target}{skipped}",
+        err=True,
+    )

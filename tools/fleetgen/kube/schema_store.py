@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonschema import validators as _validators
@@ -27,6 +27,9 @@ from fleetgen.kube.crd_schema import (
     parse_schema_filename,
     scan_crd_kinds,
 )
+
+if TYPE_CHECKING:
+    from fleetgen.kube.cel import CelEngine, CelReport, CelTotals
 
 __all__ = ["SchemaStore", "SchemaStoreError", "SchemaViolation", "Validator", "core_schema_dir"]
 
@@ -91,6 +94,8 @@ class SchemaStore:
         self._loaded_crd_files: set[Path] = set()
         self._validators: dict[GVK, Validator | None] = {}
         self._registry: Registry[Any] | None = None
+        self._cel_engines: dict[GVK, CelEngine | None] = {}
+        self._cel_totals: CelTotals | None = None
 
     @classmethod
     def load(
@@ -129,16 +134,16 @@ class SchemaStore:
 
     def validator_for(self, api_version: str, kind: str) -> Validator | None:
         """The cached validator for a GVK, or None when no schema is known."""
-        group, _, version = api_version.rpartition("/")  # "v1" -> core group ""
-        key: GVK = (group, version, kind.lower())
+        key = _gvk(api_version, kind)
         if key not in self._validators:
             self._validators[key] = self._build_validator(key)
         return self._validators[key]
 
     def validate(
-        self, doc: Mapping[str, Any], *, ignore_missing: bool = False
+        self, doc: Mapping[str, Any], *, ignore_missing: bool = False, cel: bool = False
     ) -> list[SchemaViolation]:
-        """Every schema violation in ``doc`` (empty when valid)."""
+        """Every schema violation in ``doc`` (empty when valid); with ``cel``, also the CRD's
+        ``x-kubernetes-validations`` (counts accumulate in ``cel_totals``)."""
         api_version, kind = doc.get("apiVersion"), doc.get("kind")
         metadata = doc.get("metadata")
         meta = metadata if isinstance(metadata, Mapping) else {}
@@ -154,10 +159,50 @@ class SchemaStore:
         if validator is None:
             return [] if ignore_missing else [violation("", f"no schema for {api_version}/{kind}")]
         found: list[SchemaViolation] = []
+        blocking = False
         for error in validator.iter_errors(doc):
+            # As in the API server, a type error keeps CEL from running on the object.
+            blocking = blocking or error.validator in ("type", "enum")
             for path, message in _describe(error):
                 found.append(violation(path, message))
+        if cel and blocking:
+            self.cel_totals.blocked += 1
+        elif cel and (report := self.cel_report(doc)) is not None:
+            found.extend(violation(v.path, v.message) for v in report.violations)
         return sorted(found, key=lambda v: (v.path, v.message))
+
+    # -- CEL ------------------------------------------------------------------------------
+
+    @property
+    def cel_totals(self) -> CelTotals:
+        """CEL counts over every ``validate(..., cel=True)`` and ``cel_report`` call."""
+        if self._cel_totals is None:
+            from fleetgen.kube.cel import CelTotals
+
+            self._cel_totals = CelTotals()
+        return self._cel_totals
+
+    def cel_engine_for(self, api_version: str, kind: str) -> CelEngine | None:
+        """The cached CEL engine of a CRD GVK; None for core kinds and unknown GVKs."""
+        key = _gvk(api_version, kind)
+        if key not in self._cel_engines:
+            from fleetgen.kube.cel import CelEngine
+
+            schema = self._crd_schema(key)
+            self._cel_engines[key] = None if schema is None else CelEngine.for_schema(schema)
+        return self._cel_engines[key]
+
+    def cel_report(self, doc: Mapping[str, Any]) -> CelReport | None:
+        """The CEL rules of ``doc``'s CRD evaluated on it (no schema check), or None."""
+        api_version, kind = doc.get("apiVersion"), doc.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            return None
+        engine = self.cel_engine_for(api_version, kind)
+        if engine is None:
+            return None
+        report = engine.evaluate(doc)
+        self.cel_totals.add(report)
+        return report
 
     # -- building -------------------------------------------------------------------------
 
@@ -279,6 +324,11 @@ def _scan_file(path: Path) -> list[tuple[str, str]]:
         return scan_crd_kinds(text)
     except yaml.YAMLError as exc:
         raise SchemaStoreError(f"{path}: {exc}") from exc
+
+
+def _gvk(api_version: str, kind: str) -> GVK:
+    group, _, version = api_version.rpartition("/")  # "v1" -> core group ""
+    return group, version, kind.lower()
 
 
 def _read_json(path: Path) -> dict[str, Any]:

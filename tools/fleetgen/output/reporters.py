@@ -29,10 +29,14 @@ def json_report(report: Report) -> str:
 
 
 def summary(report: Report) -> str:
+    """The closing lines for a terminal (stderr): what was checked, and the verdict."""
+    lines = [f"fleetgen: {note}" for note in report.notes]
     errors, warnings = len(report.errors), len(report.warnings)
     if not errors and not warnings:
-        return "fleetgen: no problems found"
-    return f"fleetgen: {errors} error(s), {warnings} warning(s)"
+        lines.append("fleetgen: no problems found")
+    else:
+        lines.append(f"fleetgen: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
 
 
 REPORTERS: dict[str, Callable[[Report], str]] = {

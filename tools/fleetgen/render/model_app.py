@@ -11,6 +11,7 @@ from typing import Any
 
 from fleetgen import layout, naming
 from fleetgen.catalog.gpus import get_gpu
+from fleetgen.checks.policy import image_location
 from fleetgen.fitting import fit_placement
 from fleetgen.placement import Placement
 from fleetgen.render import promql
@@ -54,9 +55,13 @@ def _vllm_args(p: Placement) -> list[str]:
 
 
 def _common(patch: Patch, p: Placement, name: str, *, namespaced: bool = True) -> Patch:
-    patch.replace("/metadata/name", name)
+    src = p.descriptor.source
+    patch.origin = src.at("metadata", "name")
+    patch.replace("/metadata/name", name, origin=patch.origin)
     if namespaced:
-        patch.add("/metadata/namespace", p.namespace)
+        patch.add(
+            "/metadata/namespace", p.namespace, origin=p.environment.source.at("spec", "namespace")
+        )
     patch.add(pointer("metadata", "labels", NAME), naming.isvc(p.descriptor.name))
     return patch
 
@@ -65,8 +70,9 @@ def _monitoring_labels(patch: Patch, p: Placement) -> Patch:
     wanted = dict(p.environment.prometheus.selector_labels)
     if "release" not in wanted:
         patch.remove(pointer("metadata", "labels", "release"))
+    where = p.environment.source.at("spec", "prometheus", "selectorLabels")
     for key in sorted(wanted):
-        patch.add(pointer("metadata", "labels", key), wanted[key])
+        patch.add(pointer("metadata", "labels", key), wanted[key], origin=where)
     return patch
 
 
@@ -86,8 +92,8 @@ def inference_service(p: Placement) -> Patch:
     for key in sorted(annotations):
         patch.add(pointer("metadata", "annotations", key), annotations[key])
     predictor = ("spec", "predictor")
-    patch.replace(pointer(*predictor, "minReplicas"), p.min_replicas)
-    patch.replace(pointer(*predictor, "maxReplicas"), p.max_replicas)
+    patch.replace(pointer(*predictor, "minReplicas"), p.min_replicas, origin=p.replicas_at("min"))
+    patch.replace(pointer(*predictor, "maxReplicas"), p.max_replicas, origin=p.replicas_at("max"))
     if env.service_account is not None:
         patch.replace(pointer(*predictor, "serviceAccountName"), env.service_account.name)
     else:
@@ -108,13 +114,32 @@ def inference_service(p: Placement) -> Patch:
     else:
         patch.remove(pointer(*predictor, "tolerations"))
     container = (*predictor, "model")
-    patch.replace(pointer(*container, "storageUri"), model.storage_uri)
-    patch.replace(pointer(*container, "image"), p.image)
-    patch.replace(pointer(*container, "args", 0), f"--served-model-name={model.served_name}")
-    patch.replace(pointer(*container, "args", 1), f"--tensor-parallel-size={rt.tensor_parallel}")
-    patch.replace(pointer(*container, "args", 2), f"--max-model-len={rt.max_model_len}")
+    src = desc.source
     patch.replace(
-        pointer(*container, "args", 3), f"--gpu-memory-utilization={rt.gpu_memory_utilization:g}"
+        pointer(*container, "storageUri"),
+        model.storage_uri,
+        origin=src.at("spec", "model", "storageUri"),
+    )
+    patch.replace(pointer(*container, "image"), p.image, origin=image_location(p))
+    patch.replace(
+        pointer(*container, "args", 0),
+        f"--served-model-name={model.served_name}",
+        origin=src.at("spec", "model", "servedName"),
+    )
+    patch.replace(
+        pointer(*container, "args", 1),
+        f"--tensor-parallel-size={rt.tensor_parallel}",
+        origin=src.at("spec", "runtime", "tensorParallel"),
+    )
+    patch.replace(
+        pointer(*container, "args", 2),
+        f"--max-model-len={rt.max_model_len}",
+        origin=src.at("spec", "runtime", "maxModelLen"),
+    )
+    patch.replace(
+        pointer(*container, "args", 3),
+        f"--gpu-memory-utilization={rt.gpu_memory_utilization:g}",
+        origin=src.at("spec", "runtime", "gpuMemoryUtilization"),
     )
     for arg in _vllm_args(p):
         patch.add(pointer(*container, "args", "-"), arg)
@@ -126,7 +151,11 @@ def inference_service(p: Placement) -> Patch:
         "ephemeral-storage": _gib(weights_gib(p) * 1.1 + SCRATCH_GIB),
         resource: str(res.gpus_per_replica),
     }
-    patch.replace(pointer(*container, "resources"), {"requests": amounts, "limits": amounts})
+    patch.replace(
+        pointer(*container, "resources"),
+        {"requests": amounts, "limits": amounts},
+        origin=src.at("spec", "resources"),
+    )
     return patch
 
 
@@ -136,16 +165,29 @@ def scaled_object(p: Placement) -> Patch:
     patch = _common(
         Patch("keda.sh", "v1alpha1", "ScaledObject", "model"), p, naming.isvc(desc.name)
     )
-    patch.replace("/spec/scaleTargetRef/name", naming.predictor(desc.name))
-    patch.replace("/spec/minReplicaCount", p.min_replicas)
-    patch.replace("/spec/maxReplicaCount", p.max_replicas)
-    patch.replace("/spec/pollingInterval", scale.polling_interval)
+    src = desc.source
+    patch.replace("/spec/scaleTargetRef/name", naming.predictor(desc.name), origin=patch.origin)
+    patch.replace("/spec/minReplicaCount", p.min_replicas, origin=p.replicas_at("min"))
+    patch.replace("/spec/maxReplicaCount", p.max_replicas, origin=p.replicas_at("max"))
+    patch.replace(
+        "/spec/pollingInterval",
+        scale.polling_interval,
+        origin=src.at("spec", "autoscaling", "pollingInterval"),
+    )
     patch.replace("/spec/cooldownPeriod", scale.cooldown_period)
     trigger = "/spec/triggers/0/metadata"
-    patch.replace(f"{trigger}/serverAddress", p.environment.prometheus.url)
+    patch.replace(
+        f"{trigger}/serverAddress",
+        p.environment.prometheus.url,
+        origin=p.environment.source.at("spec", "prometheus", "url"),
+    )
     query = promql.autoscaler_query(scale.metric, p.namespace, desc.model.served_name)
-    patch.replace(f"{trigger}/query", query)
-    patch.replace(f"{trigger}/threshold", f"{scale.target_per_pod:g}")
+    patch.replace(f"{trigger}/query", query, origin=src.at("spec", "autoscaling", "metric"))
+    patch.replace(
+        f"{trigger}/threshold",
+        f"{scale.target_per_pod:g}",
+        origin=src.at("spec", "autoscaling", "targetPerPod"),
+    )
     if scale.scale_to_zero and scale.activation_threshold is not None:
         patch.add(f"{trigger}/activationThreshold", f"{scale.activation_threshold:g}")
     return patch
@@ -161,9 +203,14 @@ def gateway_objects(p: Placement) -> list[Patch]:
     )
     ai_backend.replace("/spec/backendRef/name", isvc)
     route = _common(Patch("aigateway.envoyproxy.io", "v1beta1", "AIGatewayRoute", "model"), p, isvc)
-    route.replace("/spec/parentRefs/0/name", gw.name)
-    route.add("/spec/parentRefs/0/namespace", gw.namespace)
-    route.replace("/spec/rules/0/matches/0/headers/0/value", served)
+    gw_at = p.environment.source.at("spec", "gateway")
+    route.replace("/spec/parentRefs/0/name", gw.name, origin=gw_at)
+    route.add("/spec/parentRefs/0/namespace", gw.namespace, origin=gw_at)
+    route.replace(
+        "/spec/rules/0/matches/0/headers/0/value",
+        served,
+        origin=desc.source.at("spec", "model", "servedName"),
+    )
     route.replace("/spec/rules/0/backendRefs/0/name", isvc)
     for alias in desc.model.aliases:
         # An alias reaches the same backend; the gateway rewrites `model` to the served name
@@ -236,8 +283,14 @@ def security_policy(p: Placement) -> Patch:
     header = env.gateway.client_id_header
     patch = _common(Patch("gateway.envoyproxy.io", "v1alpha1", "SecurityPolicy", "model"), p, isvc)
     patch.replace("/spec/targetRefs/0/name", isvc)
-    patch.replace("/spec/apiKeyAuth/credentialRefs/0/name", env.api_keys.secret_name)
-    patch.replace("/spec/apiKeyAuth/forwardClientIDHeader", header)
+    patch.replace(
+        "/spec/apiKeyAuth/credentialRefs/0/name",
+        env.api_keys.secret_name,
+        origin=env.source.at("spec", "apiKeys"),
+    )
+    patch.replace(
+        "/spec/apiKeyAuth/forwardClientIDHeader", header, origin=env.source.at("spec", "gateway")
+    )
     if desc.tenants:
         patch.replace("/spec/authorization/rules/0/principal/headers/0/name", header)
         patch.replace(
@@ -264,7 +317,11 @@ def tracing(p: Placement) -> Patch:
     assert phoenix is not None
     patch = Patch("serving.kserve.io", "v1beta1", "InferenceService", "model")
     container = ("spec", "predictor", "model")
-    patch.replace(pointer(*container, "args", 4), f"--otlp-traces-endpoint={phoenix.endpoint}")
+    patch.replace(
+        pointer(*container, "args", 4),
+        f"--otlp-traces-endpoint={phoenix.endpoint}",
+        origin=p.environment.source.at("spec", "phoenix", "endpoint"),
+    )
     values = (
         naming.isvc(desc.name),
         "true" if phoenix.endpoint.startswith("http://") else "false",
@@ -330,7 +387,11 @@ def model_cache(p: Placement) -> Patch:
         naming.local_model_cache(desc.name),
         namespaced=False,
     )
-    patch.replace("/spec/sourceModelUri", desc.model.storage_uri)
+    patch.replace(
+        "/spec/sourceModelUri",
+        desc.model.storage_uri,
+        origin=desc.source.at("spec", "model", "storageUri"),
+    )
     size = desc.cache_size or _gib(weights_gib(p) * 1.1)
     patch.replace("/spec/modelSize", size)
     patch.replace("/spec/nodeGroups", [pool.cache_node_group])
@@ -352,25 +413,30 @@ def components(p: Placement) -> list[str]:
     return chosen
 
 
-def render_app(p: Placement) -> dict[str, bytes]:
-    """The files of one app directory: kustomization.yaml and the Argo CD discovery file."""
-    desc, env = p.descriptor, p.environment
-    directory = layout.app_dir(env.name, p.cluster.name, desc.name)
-    chosen = components(p)
-    patches = [
-        inference_service(p),
-        scaled_object(p),
-        *gateway_objects(p),
-        security_policy(p),
-        *monitoring_objects(p),
-    ]
+def app_patches(p: Placement) -> list[Patch]:
+    """Every JSON6902 patch of one app, in a fixed order (base objects, then components)."""
     extra = {
         "model-cache": model_cache,
         "tracing": tracing,
         "token-limits": token_limits,
         "dashboard": dashboard_object,
     }
-    patches.extend(extra[name](p) for name in chosen)
+    return [
+        inference_service(p),
+        scaled_object(p),
+        *gateway_objects(p),
+        security_policy(p),
+        *monitoring_objects(p),
+        *(extra[name](p) for name in components(p)),
+    ]
+
+
+def render_app(p: Placement) -> dict[str, bytes]:
+    """The files of one app directory: kustomization.yaml and the Argo CD discovery file."""
+    desc, env = p.descriptor, p.environment
+    directory = layout.app_dir(env.name, p.cluster.name, desc.name)
+    chosen = components(p)
+    patches = app_patches(p)
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fleetgen.diagnostics import Location
 
 
 def pointer(*parts: str | int) -> str:
@@ -20,14 +23,30 @@ class Patch:
     kind: str
     name: str
     ops: list[dict[str, Any]] = field(default_factory=list)
+    # Provenance: where in a descriptor or environment file each written value came from,
+    # so diagnostics on rendered manifests can point at the line to fix.
+    origins: dict[str, Location] = field(default_factory=dict)
+    origin: Location | None = None  # the object as a whole (its descriptor or environment)
 
-    def replace(self, path: str, value: Any) -> Patch:
+    def replace(self, path: str, value: Any, *, origin: Location | None = None) -> Patch:
         self.ops.append({"op": "replace", "path": path, "value": value})
+        if origin is not None:
+            self.origins[path] = origin
         return self
 
-    def add(self, path: str, value: Any) -> Patch:
+    def add(self, path: str, value: Any, *, origin: Location | None = None) -> Patch:
         self.ops.append({"op": "add", "path": path, "value": value})
+        if origin is not None and not path.endswith("/-"):
+            self.origins[path] = origin
         return self
+
+    @property
+    def final_name(self) -> str:
+        """The object's name after the patch (its rename, if any)."""
+        for op in self.ops:
+            if op["op"] == "replace" and op["path"] == "/metadata/name":
+                return str(op["value"])
+        return self.name
 
     def remove(self, path: str) -> Patch:
         self.ops.append({"op": "remove", "path": path})

@@ -14,16 +14,20 @@ from fleetgen.render.prerequisites import application
 PART_OF = "fleetgen"
 
 
-def _named(patch: Patch, name: str, namespace: str) -> Patch:
-    patch.replace("/metadata/name", name)
-    patch.add("/metadata/namespace", namespace)
+def _named(env: Environment, patch: Patch, name: str, namespace: str) -> Patch:
+    patch.origin = env.source.at("metadata", "name")
+    patch.replace("/metadata/name", name, origin=patch.origin)
+    patch.add("/metadata/namespace", namespace, origin=patch.origin)
     return patch
 
 
 def gateway(env: Environment) -> list[Patch]:
     gw = env.gateway
     main = _named(
-        Patch("gateway.networking.k8s.io", "v1", "Gateway", "ai-gateway"), gw.name, gw.namespace
+        env,
+        Patch("gateway.networking.k8s.io", "v1", "Gateway", "ai-gateway"),
+        gw.name,
+        gw.namespace,
     )
     main.replace(
         pointer("metadata", "annotations", "aigateway.envoyproxy.io/gateway-config"), gw.name
@@ -53,6 +57,7 @@ def gateway(env: Environment) -> list[Patch]:
         ],
     )
     traffic = _named(
+        env,
         Patch("gateway.envoyproxy.io", "v1alpha1", "ClientTrafficPolicy", "ai-gateway"),
         gw.name,
         gw.namespace,
@@ -60,6 +65,7 @@ def gateway(env: Environment) -> list[Patch]:
     traffic.replace("/spec/targetRefs/0/name", gw.name)
     traffic.replace("/spec/connection/bufferLimit", gw.buffer_limit)
     config = _named(
+        env,
         Patch("aigateway.envoyproxy.io", "v1beta1", "GatewayConfig", "ai-gateway"),
         gw.name,
         gw.namespace,
@@ -67,6 +73,9 @@ def gateway(env: Environment) -> list[Patch]:
     if env.phoenix is not None:
         # The same endpoint value as vLLM's --otlp-traces-endpoint (used as-is by both).
         config.replace("/spec/extProc/kubernetes/env/2/value", "otlp")
+        config.origins["/spec/extProc/kubernetes/env"] = env.source.at(
+            "spec", "phoenix", "endpoint"
+        )
         for name, value in (
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", env.phoenix.endpoint),
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", env.phoenix.protocol),
@@ -78,7 +87,7 @@ def gateway(env: Environment) -> list[Patch]:
 def monitoring(env: Environment, models: list[str]) -> list[Patch]:
     ns = env.prometheus.namespace
     rule = _named(
-        Patch("monitoring.coreos.com", "v1", "PrometheusRule", "llm-fleet"), "llm-fleet", ns
+        env, Patch("monitoring.coreos.com", "v1", "PrometheusRule", "llm-fleet"), "llm-fleet", ns
     )
     wanted = dict(env.prometheus.selector_labels)
     if "release" not in wanted:
@@ -87,7 +96,9 @@ def monitoring(env: Environment, models: list[str]) -> list[Patch]:
         rule.add(pointer("metadata", "labels", key), wanted[key])
     if not env.dcgm_alerts:
         rule.remove("/spec/groups/1")
-    board = _named(Patch("", "v1", "ConfigMap", "llm-fleet-dashboard"), "llm-fleet-dashboard", ns)
+    board = _named(
+        env, Patch("", "v1", "ConfigMap", "llm-fleet-dashboard"), "llm-fleet-dashboard", ns
+    )
     board.replace(pointer("data", "dashboard.json"), embedded_json(fleet_dashboard(env, models)))
     return [rule, board]
 
@@ -151,7 +162,7 @@ def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
     if keys.source == "secret":
         return None, []
     secret = _named(
-        Patch("external-secrets.io", "v1", "ExternalSecret", "api-keys"), keys.secret_name, ns
+        env, Patch("external-secrets.io", "v1", "ExternalSecret", "api-keys"), keys.secret_name, ns
     )
     secret.replace("/spec/target/name", keys.secret_name)
     if keys.source == "vault":
@@ -160,6 +171,7 @@ def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
         secret.replace("/spec/dataFrom/0/extract/key", keys.vault_path)
         return "vault-keys", [secret]
     generator = _named(
+        env,
         Patch("generators.external-secrets.io", "v1alpha1", "Password", "dummy-api-key"),
         "dummy-api-key",
         ns,
@@ -181,11 +193,17 @@ def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
     return "dummy-keys", [generator, secret]
 
 
+def platform_patches(env: Environment, models: list[str]) -> list[Patch]:
+    """Every JSON6902 patch of one cluster's platform overlay."""
+    _, key_patches = api_keys(env)
+    return [*gateway(env), *monitoring(env, models), *key_patches]
+
+
 def render_platform(env: Environment, cluster: Cluster, models: list[str]) -> dict[str, bytes]:
     """The platform overlay of one cluster, and the Application that delivers it."""
     directory = layout.platform_dir(env.name, cluster.name)
-    component, key_patches = api_keys(env)
-    patches = [*gateway(env), *monitoring(env, models), *key_patches]
+    component, _ = api_keys(env)
+    patches = platform_patches(env, models)
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -1,0 +1,1 @@
+"""Validation of what Argo CD will apply: render every app, check schemas and wiring."""

@@ -1,0 +1,436 @@
+"""The wiring linker: every reference between rendered objects of a cluster must resolve.
+
+Each check is a pure function of one cluster's graph and returns diagnostics (FG704-FG713)
+located through provenance: the descriptor or environment line that set the value, or the
+base file line it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+
+from fleetgen import naming
+from fleetgen.codes import diag
+from fleetgen.diagnostics import Diagnostic
+from fleetgen.environment import Environment
+from fleetgen.rendered.build import RenderedObject, is_model_app
+from fleetgen.rendered.graph import (
+    OTLP_FLAG,
+    ClusterGraph,
+    annotation,
+    container,
+    expressions,
+    labels,
+    served_name,
+    vllm_metrics,
+)
+from fleetgen.rendered.provenance import Provenance
+from fleetgen.runtime_contract import RuntimeContract, contract_for, vllm_version_from_image
+
+# Labels Prometheus adds to every scraped series (target labels), on top of vLLM's own.
+TARGET_LABELS = frozenset(
+    {"namespace", "pod", "container", "job", "instance", "endpoint", "service", "le"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkContext:
+    graph: ClusterGraph
+    env: Environment
+    where: Provenance
+
+
+def _d(
+    ctx: LinkContext,
+    code: str,
+    obj: RenderedObject,
+    pointer: str,
+    message: str,
+    hint: str | None = None,
+) -> Diagnostic:
+    edge = f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
+    return diag(code, f"{edge}: {message}", ctx.where.locate(obj, pointer), hint=hint)
+
+
+def check_routes(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG704 route -> AIServiceBackend -> Backend -> predictor Service; FG705 model names."""
+    g = ctx.graph
+    for route in g.of_kind("AIGatewayRoute"):
+        for r, rule in enumerate(route.doc.get("spec", {}).get("rules", [])):
+            models = [
+                h.get("value")
+                for m in rule.get("matches", [])
+                for h in m.get("headers", [])
+                if h.get("name") == "x-ai-eg-model"
+            ]
+            for b, ref in enumerate(rule.get("backendRefs", [])):
+                ptr = f"/spec/rules/{r}/backendRefs/{b}"
+                ns = ref.get("namespace") or route.namespace
+                backend = g.get("AIServiceBackend", ns, ref.get("name", ""))
+                if backend is None:
+                    yield _d(
+                        ctx,
+                        "FG704",
+                        route,
+                        f"{ptr}/name",
+                        f"backendRef {ref.get('name')!r} names no AIServiceBackend in {ns}",
+                    )
+                    continue
+                isvc = yield from _follow_backend(ctx, backend)
+                if isvc is None:
+                    continue
+                served = served_name(isvc)
+                expected = ref.get("modelNameOverride") or (models[0] if models else None)
+                where = (
+                    f"{ptr}/modelNameOverride"
+                    if ref.get("modelNameOverride")
+                    else f"/spec/rules/{r}/matches/0/headers/0/value"
+                )
+                if expected is not None and served is not None and expected != served:
+                    yield _d(
+                        ctx,
+                        "FG705",
+                        route,
+                        where,
+                        f"requests for model {expected!r} reach vLLM serving {served!r} (InferenceService {isvc.name})",
+                        hint="the route's model match must equal --served-model-name",
+                    )
+
+
+def _follow_backend(
+    ctx: LinkContext, backend: RenderedObject
+) -> Generator[Diagnostic, None, RenderedObject | None]:
+    g = ctx.graph
+    ref = backend.doc.get("spec", {}).get("backendRef", {})
+    target = g.get("Backend", ref.get("namespace") or backend.namespace, ref.get("name", ""))
+    if ref.get("kind", "Backend") != "Backend" or target is None:
+        yield _d(
+            ctx,
+            "FG704",
+            backend,
+            "/spec/backendRef",
+            f"backendRef {ref.get('name')!r} names no Envoy Gateway Backend",
+        )
+        return None
+    for e, endpoint in enumerate(target.doc.get("spec", {}).get("endpoints", [])):
+        fqdn = endpoint.get("fqdn") or {}
+        host, port = str(fqdn.get("hostname", "")), fqdn.get("port")
+        for isvc in g.of_kind("InferenceService"):
+            if (
+                host == naming.predictor_host(isvc.name, isvc.namespace or "")
+                and port == naming.SERVICE_PORT
+            ):
+                return isvc
+        yield _d(
+            ctx,
+            "FG704",
+            target,
+            f"/spec/endpoints/{e}/fqdn",
+            f"endpoint {host}:{port} is not the predictor Service of any InferenceService",
+        )
+    return None
+
+
+def check_autoscaling(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG706: a ScaledObject scales the Deployment KServe creates, for an external autoscaler."""
+    g = ctx.graph
+    for scaled in g.of_kind("ScaledObject"):
+        spec = scaled.doc.get("spec", {})
+        ref = spec.get("scaleTargetRef", {})
+        owner = next(
+            (
+                i
+                for i in g.of_kind("InferenceService")
+                if i.namespace == scaled.namespace and naming.predictor(i.name) == ref.get("name")
+            ),
+            None,
+        )
+        if owner is None or (ref.get("kind", "Deployment"), ref.get("apiVersion", "apps/v1")) != (
+            "Deployment",
+            "apps/v1",
+        ):
+            yield _d(
+                ctx,
+                "FG706",
+                scaled,
+                "/spec/scaleTargetRef",
+                f"scales {ref.get('kind', 'Deployment')} {ref.get('name')!r}, no InferenceService's predictor",
+            )
+        elif annotation(owner, "serving.kserve.io/autoscalerClass") != "external":
+            yield _d(
+                ctx,
+                "FG706",
+                owner,
+                "/metadata/annotations",
+                "is scaled by a ScaledObject but its autoscalerClass is not external: two autoscalers would fight",
+                hint="set serving.kserve.io/autoscalerClass: external",
+            )
+        for t, trigger in enumerate(spec.get("triggers", [])):
+            address = (trigger.get("metadata") or {}).get("serverAddress")
+            if trigger.get("type") == "prometheus" and address != ctx.env.prometheus.url:
+                yield _d(
+                    ctx,
+                    "FG706",
+                    scaled,
+                    f"/spec/triggers/{t}/metadata/serverAddress",
+                    f"queries {address!r}, not the environment's Prometheus {ctx.env.prometheus.url!r}",
+                )
+
+
+def _contracts(ctx: LinkContext, obj: RenderedObject) -> list[RuntimeContract]:
+    """The vLLM versions an object's queries must work with: its app's, or the cluster's."""
+    isvcs = [
+        i
+        for i in ctx.graph.of_kind("InferenceService")
+        if not is_model_app(obj.app) or i.app == obj.app
+    ]
+    found = []
+    for isvc in isvcs:
+        version = vllm_version_from_image(str(container(isvc).get("image", "")))
+        contract = contract_for(version) if version else None
+        if contract is not None:
+            found.append(contract)
+    return found
+
+
+def check_metrics(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG707: queries name only metrics the pinned vLLM exports and labels it sets."""
+    for obj in ctx.graph.objects:
+        contracts = None
+        for pointer, expr in expressions(obj):
+            for metric, used_labels in vllm_metrics(expr):
+                contracts = contracts if contracts is not None else _contracts(ctx, obj)
+                for contract in contracts:
+                    if not contract.exports_metric(metric):
+                        better = contract.replacement_for(metric)
+                        yield _d(
+                            ctx,
+                            "FG707",
+                            obj,
+                            pointer,
+                            f"queries {metric!r}, which vLLM {contract.version} does not export",
+                            hint=f"use {better!r}" if better else None,
+                        )
+                        break
+                    unknown = sorted(set(used_labels) - contract.metric_labels - TARGET_LABELS)
+                    if unknown:
+                        yield _d(
+                            ctx,
+                            "FG707",
+                            obj,
+                            pointer,
+                            f"filters {metric!r} on {', '.join(unknown)}, which vLLM {contract.version} does not set",
+                        )
+                        break
+
+
+def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG708: a PodMonitor selects predictor pods and scrapes vLLM's port."""
+    g = ctx.graph
+    for monitor in g.of_kind("PodMonitor"):
+        spec = monitor.doc.get("spec", {})
+        wanted = (spec.get("selector") or {}).get("matchLabels") or {}
+        selected = [
+            i
+            for i in g.of_kind("InferenceService")
+            if i.namespace == monitor.namespace
+            and wanted.items()
+            <= {
+                **labels(i),
+                "serving.kserve.io/inferenceservice": i.name,
+                "component": "predictor",
+            }.items()
+        ]
+        if not selected:
+            yield _d(
+                ctx,
+                "FG708",
+                monitor,
+                "/spec/selector",
+                f"selector {wanted} matches no predictor pods",
+            )
+        for e, endpoint in enumerate(spec.get("podMetricsEndpoints", [])):
+            if endpoint.get("portNumber") != naming.VLLM_PORT:
+                yield _d(
+                    ctx,
+                    "FG708",
+                    monitor,
+                    f"/spec/podMetricsEndpoints/{e}",
+                    f"scrapes port {endpoint.get('portNumber') or endpoint.get('port')!r}, not {naming.VLLM_PORT}",
+                )
+
+
+def check_policies(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG709: policy targets, credential Secrets and Gateway parents resolve."""
+    g = ctx.graph
+    produced = {
+        (es.namespace, str((es.doc.get("spec", {}).get("target") or {}).get("name") or es.name))
+        for es in g.of_kind("ExternalSecret")
+    }
+    for kind in ("SecurityPolicy", "BackendTrafficPolicy", "ClientTrafficPolicy"):
+        for policy in g.of_kind(kind):
+            spec = policy.doc.get("spec", {})
+            for t, ref in enumerate(spec.get("targetRefs", [])):
+                if (
+                    ref.get("kind") == "HTTPRoute"
+                    and g.get("AIGatewayRoute", policy.namespace, ref.get("name", "")) is None
+                ):
+                    yield _d(
+                        ctx,
+                        "FG709",
+                        policy,
+                        f"/spec/targetRefs/{t}",
+                        f"targets HTTPRoute {ref.get('name')!r}: no AIGatewayRoute in {policy.namespace}",
+                    )
+                if (
+                    ref.get("kind") == "Gateway"
+                    and g.get("Gateway", policy.namespace, ref.get("name", "")) is None
+                ):
+                    yield _d(
+                        ctx,
+                        "FG709",
+                        policy,
+                        f"/spec/targetRefs/{t}",
+                        f"targets Gateway {ref.get('name')!r}, which does not exist in {policy.namespace}",
+                    )
+            for c, cred in enumerate((spec.get("apiKeyAuth") or {}).get("credentialRefs", [])):
+                key = (cred.get("namespace") or policy.namespace, cred.get("name"))
+                if ctx.env.api_keys.source != "secret" and key not in produced:
+                    yield _d(
+                        ctx,
+                        "FG709",
+                        policy,
+                        f"/spec/apiKeyAuth/credentialRefs/{c}/name",
+                        f"reads Secret {cred.get('name')!r}, which no ExternalSecret produces in {key[0]}",
+                    )
+    for route in g.of_kind("AIGatewayRoute"):
+        for p, parent in enumerate(route.doc.get("spec", {}).get("parentRefs", [])):
+            if (
+                g.get("Gateway", parent.get("namespace") or route.namespace, parent.get("name", ""))
+                is None
+            ):
+                yield _d(
+                    ctx,
+                    "FG709",
+                    route,
+                    f"/spec/parentRefs/{p}",
+                    f"attaches to Gateway {parent.get('name')!r}, which the environment does not create",
+                )
+
+
+def check_caches(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG710: a LocalModelCache is used only if its source is a path prefix of a storageUri."""
+    uris = [
+        str(container(i).get("storageUri", "")).rstrip("/")
+        for i in ctx.graph.of_kind("InferenceService")
+    ]
+    for cache in ctx.graph.of_kind("LocalModelCache"):
+        source = str(cache.doc.get("spec", {}).get("sourceModelUri", "")).rstrip("/")
+        if not any(uri == source or uri.startswith(source + "/") for uri in uris):
+            yield _d(
+                ctx,
+                "FG710",
+                cache,
+                "/spec/sourceModelUri",
+                f"{source!r} is not a path prefix of any InferenceService storageUri: the cache would never be used",
+            )
+
+
+def check_traces(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG711: every OTLP endpoint is the environment's Phoenix endpoint."""
+    phoenix = ctx.env.phoenix.endpoint if ctx.env.phoenix else None
+    for obj in ctx.graph.objects:
+        if obj.kind == "InferenceService":
+            model = container(obj)
+            found = [
+                (f"/spec/predictor/model/args/{i}", str(a)[len(OTLP_FLAG) :])
+                for i, a in enumerate(model.get("args", []))
+                if str(a).startswith(OTLP_FLAG)
+            ]
+            found += [
+                (f"/spec/predictor/model/env/{i}/value", str(e.get("value")))
+                for i, e in enumerate(model.get("env", []))
+                if e.get("name")
+                in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+            ]
+        elif obj.kind == "GatewayConfig":
+            env_vars = (
+                obj.doc.get("spec", {}).get("extProc", {}).get("kubernetes", {}).get("env", [])
+            )
+            found = [
+                (f"/spec/extProc/kubernetes/env/{i}/value", str(e.get("value")))
+                for i, e in enumerate(env_vars)
+                if e.get("name")
+                in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+            ]
+        else:
+            continue
+        for pointer, value in found:
+            if value != phoenix:
+                yield _d(
+                    ctx,
+                    "FG711",
+                    obj,
+                    pointer,
+                    f"sends traces to {value!r}, not the environment's Phoenix endpoint {phoenix!r}",
+                )
+
+
+def check_namespaces(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG712: model apps stay in the environment's namespace; cluster-scoped kinds have none."""
+    env = ctx.env
+    platform = {env.namespace, env.gateway.namespace, env.prometheus.namespace}
+    for obj in ctx.graph.objects:
+        if obj.kind == "LocalModelCache":
+            if obj.namespace:
+                yield _d(
+                    ctx,
+                    "FG712",
+                    obj,
+                    "/metadata/namespace",
+                    "is cluster-scoped but carries a namespace",
+                )
+            continue
+        allowed = {env.namespace} if is_model_app(obj.app) else platform
+        if obj.namespace not in allowed:
+            yield _d(
+                ctx,
+                "FG712",
+                obj,
+                "/metadata/namespace",
+                f"is in namespace {obj.namespace!r}; this app may use {', '.join(sorted(allowed))}",
+            )
+
+
+def check_duplicates(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG713: no two apps on one cluster render the same object."""
+    seen: dict[tuple[str, str | None, str], RenderedObject] = {}
+    for obj in ctx.graph.objects:
+        key = (obj.kind, obj.namespace, obj.name)
+        first = seen.setdefault(key, obj)
+        if first is not obj and first.app != obj.app:
+            yield _d(
+                ctx,
+                "FG713",
+                obj,
+                "/metadata/name",
+                f"is also rendered by {first.app}: the two apps would fight over it",
+            )
+
+
+LINKS: tuple[Callable[[LinkContext], Iterator[Diagnostic]], ...] = (
+    check_routes,
+    check_autoscaling,
+    check_metrics,
+    check_monitors,
+    check_policies,
+    check_caches,
+    check_traces,
+    check_namespaces,
+    check_duplicates,
+)
+
+
+def link(ctx: LinkContext) -> list[Diagnostic]:
+    return [found for check in LINKS for found in check(ctx)]

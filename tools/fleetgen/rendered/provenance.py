@@ -1,0 +1,110 @@
+"""Point a problem in a rendered manifest at the line to fix.
+
+A value the generator wrote comes from a descriptor or an environment file (the patch op
+records which line); any other value comes from the hand-maintained base file the object
+started from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from fleetgen import layout
+from fleetgen.diagnostics import Location
+from fleetgen.loading.fleet import Fleet
+from fleetgen.loading.yaml_source import ParsedFile, parse
+from fleetgen.placement import placements
+from fleetgen.render.model_app import app_patches
+from fleetgen.render.patches import Patch
+from fleetgen.render.platform import platform_patches
+from fleetgen.rendered.build import RenderedObject
+
+
+def _parts(pointer: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for raw in pointer.split("/")[1:]:
+        text = raw.replace("~1", "/").replace("~0", "~")
+        parts.append(int(text) if text.isdigit() else text)
+    return parts
+
+
+def _join(parts: list[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _length(base: ParsedFile | None, parts: list[str | int]) -> int:
+    """Length of the list at `parts` in the base document (0 when absent)."""
+    node: object = base.data if base is not None else None
+    for part in parts:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return 0
+    return len(node) if isinstance(node, list) else 0
+
+
+@dataclass(slots=True)
+class Provenance:
+    root: Path
+    patches: dict[tuple[str, str, str], Patch] = field(default_factory=dict)
+
+    def add(self, app: str, patches: Iterable[Patch]) -> None:
+        for patch in patches:
+            self.patches[(app, patch.kind, patch.final_name)] = patch
+
+    def locate(self, obj: RenderedObject, pointer: str = "") -> Location:
+        """The descriptor/environment line that set `pointer`, else its base file line."""
+        patch = self.patches.get((obj.app, obj.kind, obj.name))
+        base = _parsed(self.root / obj.base_file, obj.base_file) if obj.base_file else None
+        parts = _parts(pointer)
+        if patch is not None:
+            written = {op["path"] for op in patch.ops}
+            for depth in range(len(parts), -1, -1):
+                probe = _join(parts[:depth])
+                if probe in patch.origins:
+                    return patch.origins[probe]
+                if probe in written:
+                    return patch.origin or self._app(obj)
+                if f"{probe}/-" in written and depth < len(parts):
+                    # Items appended after the base's own: the generator wrote them.
+                    index = parts[depth]
+                    if not isinstance(index, int) or index >= _length(base, parts[:depth]):
+                        return patch.origin or self._app(obj)
+        if base is not None and obj.base_file is not None:
+            line, column = base.positions.key(parts)
+            return Location(obj.base_file, line, column)
+        return patch.origin if patch is not None and patch.origin else self._app(obj)
+
+    @staticmethod
+    def _app(obj: RenderedObject) -> Location:
+        return Location(f"{obj.app}/kustomization.yaml")
+
+
+@cache
+def _parsed(path: Path, rel: str) -> ParsedFile | None:
+    try:
+        result = parse(path.read_bytes(), rel)
+    except OSError:
+        return None
+    return result if isinstance(result, ParsedFile) else None
+
+
+def provenance(root: Path, fleet: Fleet) -> Provenance:
+    """The patches of every app, indexed by (app directory, kind, rendered name)."""
+    found = Provenance(root)
+    names: dict[tuple[str, str], list[str]] = {}
+    for p in placements(fleet):
+        found.add(
+            layout.app_dir(p.environment.name, p.cluster.name, p.descriptor.name), app_patches(p)
+        )
+        names.setdefault((p.environment.name, p.cluster.name), []).append(p.descriptor.name)
+    for env in fleet.environments.values():
+        for cluster in env.clusters:
+            models = sorted(names.get((env.name, cluster.name), []))
+            found.add(layout.platform_dir(env.name, cluster.name), platform_patches(env, models))
+    return found
