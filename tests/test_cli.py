@@ -107,3 +107,19 @@ def test_schema_command_prints_the_packaged_schema(run_cli: RunCli) -> None:
         assert (
             json.loads(result.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         )
+
+
+def test_hook_path_reports_a_clash_on_either_file(example_repo: Path, run_cli: RunCli) -> None:
+    """A served-name clash is reported on each file involved, so a pre-commit run on any of
+    them (only the changed files are passed) refuses the commit."""
+    source = (example_repo / "fleet" / "qwen2-5-0-5b-instruct.yaml").read_text()
+    clash = source.replace("qwen2-5-0-5b-instruct", "zz-copy").replace(
+        "servedName: qwen2.5-0.5b-instruct", "servedName: llama-3.1-8b-instruct"
+    )
+    (example_repo / "fleet" / "zz-copy.yaml").write_text(clash)
+    for target in ("fleet/zz-copy.yaml", "fleet/llama-3-1-8b-instruct.yaml"):
+        result = run_cli(["validate", "--format", "json", target], cwd=example_repo)
+        assert result.returncode == 1, target
+        found = json.loads(result.stdout)
+        assert {d["code"] for d in found} == {"FG302"}
+        assert {d["file"] for d in found} == {target}

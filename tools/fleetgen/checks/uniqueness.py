@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from fleetgen import naming
@@ -12,14 +13,16 @@ from fleetgen.model import Descriptor
 
 
 def check_model_names(fleet: Fleet) -> Iterator[Diagnostic]:
-    """FG301: no two descriptors declare the same model."""
-    first: dict[str, Descriptor] = {}
+    """FG301: no two descriptors declare the same model (each file involved is told)."""
+    by_name: dict[str, list[Descriptor]] = defaultdict(list)
     for desc in fleet.descriptors:
-        owner = first.setdefault(desc.name, desc)
-        if owner is not desc:
+        by_name[desc.name].append(desc)
+    for name, claimants in by_name.items():
+        for desc in claimants if len(claimants) > 1 else ():
+            others = ", ".join(d.source.path for d in claimants if d is not desc)
             yield diag(
                 "FG301",
-                f"model {desc.name!r} is already declared in {owner.source.path}",
+                f"model {name!r} is also declared in {others}",
                 desc.source.at("metadata", "name"),
             )
 
@@ -31,27 +34,32 @@ def _served_locations(desc: Descriptor) -> Iterator[tuple[str, Location]]:
 
 
 def check_served_names(fleet: Fleet) -> Iterator[Diagnostic]:
-    """FG302: a served name or alias routes to one model per gateway and environment."""
-    owners: dict[tuple[str, str, str, str], str] = {}
+    """FG302: a served name or alias routes to one model per gateway and environment.
+
+    Every claimant gets the diagnostic at its own line, so a pre-commit run on either file
+    (the one that came first or the one adding the clash) reports it.
+    """
+    claims: dict[tuple[str, str, str, str], list[tuple[Descriptor, Location]]] = defaultdict(list)
     for desc in fleet.descriptors:
         for env_name in desc.environments:
             env = fleet.environments.get(env_name)
             if env is None or not desc.active_in(env_name):
                 continue
             gateway = (env.name, env.gateway.namespace, env.gateway.name)
-            seen_here: set[str] = set()
             for served, where in _served_locations(desc):
-                owner = owners.setdefault((*gateway, served), desc.name)
-                if served in seen_here or owner != desc.name:
-                    other = "this model" if owner == desc.name else f"model {owner!r}"
-                    yield diag(
-                        "FG302",
-                        f"served name {served!r} is already routed to {other} "
-                        f"on gateway {env.gateway.namespace}/{env.gateway.name} in {env.name}",
-                        where,
-                        hint="clients would reach one model or the other; pick another name",
-                    )
-                seen_here.add(served)
+                claims[(*gateway, served)].append((desc, where))
+    for (env_name, gw_ns, gw_name, served), owners in claims.items():
+        if len(owners) < 2:
+            continue
+        for desc, where in owners:
+            others = sorted({d.name for d, _ in owners if d is not desc}) or ["this model again"]
+            yield diag(
+                "FG302",
+                f"served name {served!r} is also routed to {', '.join(others)} "
+                f"on gateway {gw_ns}/{gw_name} in {env_name}",
+                where,
+                hint="clients would reach one model or the other; pick another name",
+            )
 
 
 def check_name_lengths(fleet: Fleet) -> Iterator[Diagnostic]:
