@@ -25,6 +25,12 @@ def copy_example(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the validation cache of test runs out of the user's cache directory."""
+    os.environ["FLEETGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("fleetgen-cache"))
+
+
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "repo")

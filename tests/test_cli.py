@@ -123,3 +123,39 @@ def test_hook_path_reports_a_clash_on_either_file(example_repo: Path, run_cli: R
         found = json.loads(result.stdout)
         assert {d["code"] for d in found} == {"FG302"}
         assert {d["file"] for d in found} == {target}
+
+
+def test_hook_on_an_environment_file_checks_the_models_deployed_there(
+    example_repo: Path, run_cli: RunCli
+) -> None:
+    """Changing an environment is validated against every descriptor that references it."""
+    env = example_repo / "environments" / "dev" / "environment.yaml"
+    text = env.read_text()
+    start = text.index("        - name: l4\n")
+    end = text.index("        - name: h100\n")
+    env.write_text(text[:start] + text[end:])  # drop the L4 pool the small model uses
+    result = run_cli(
+        ["validate", "--format", "json", "environments/dev/environment.yaml"], cwd=example_repo
+    )
+    assert result.returncode == 1
+    found = {(d["code"], d["file"]) for d in json.loads(result.stdout)}
+    assert ("FG202", "fleet/qwen2-5-0-5b-instruct.yaml") in found
+
+
+def test_hook_results_do_not_depend_on_the_cache(
+    example_repo: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A warm cache gives the same verdicts as a cold run, including after an edit."""
+    target = ["validate", "--format", "json", "fleet/mixtral-8x7b-instruct.yaml"]
+    cold = run_cli(target, cwd=example_repo)
+    warm = run_cli(target, cwd=example_repo)
+    assert cold.returncode == warm.returncode == 0
+    other = example_repo / "fleet" / "llama-3-1-8b-instruct.yaml"
+    other.write_text(
+        other.read_text().replace(
+            "servedName: llama-3.1-8b-instruct", "servedName: mixtral-8x7b-instruct"
+        )
+    )
+    clash = run_cli(target, cwd=example_repo)
+    assert clash.returncode == 1
+    assert {d["code"] for d in json.loads(clash.stdout)} == {"FG302"}

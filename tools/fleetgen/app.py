@@ -54,7 +54,7 @@ def validate(options: ValidateOptions) -> Report:
     if not root.is_dir():
         raise UsageError(f"{options.root}: not a directory")
     wanted = _relative(root, options.paths)
-    fleet, diags = _load(root)
+    fleet, diags = _load(root, focus=frozenset(wanted) if wanted else None)
     diags.extend(run_checks(fleet))
     if options.base is not None:
         diags.extend(_deletion_guard(root, fleet, options.base, options.max_drop))
@@ -78,8 +78,8 @@ def validate(options: ValidateOptions) -> Report:
         notes.extend(result.notes)
     elif options.rendered:
         notes.append("rendered manifests not checked: fix the errors above first")
-    if wanted:
-        diags = [d for d in diags if d.location.file in wanted]
+    if fleet.focus is not None:
+        diags = [d for d in diags if d.location.file in fleet.focus]
     return Report.of(diags, notes)
 
 
@@ -118,13 +118,13 @@ def select(report: Report, codes: Sequence[str]) -> tuple[Diagnostic, ...]:
     return tuple(d for d in report.diagnostics if d.code in codes)
 
 
-def _load(root: Path) -> tuple[Fleet, list[Diagnostic]]:
+def _load(root: Path, *, focus: frozenset[str] | None = None) -> tuple[Fleet, list[Diagnostic]]:
     from fleetgen.loading.fleet import load_fleet
 
     root = root.resolve()
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory")
-    return load_fleet(root)
+    return load_fleet(root, focus=focus)
 
 
 def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:

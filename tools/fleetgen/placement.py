@@ -85,3 +85,15 @@ def placements(fleet: Fleet, *, include_retired: bool = False) -> Iterator[Place
             env = fleet.environments.get(env_name)
             if env is not None:
                 yield from placements_of(descriptor, env)
+
+
+def focused_placements(fleet: Fleet) -> Iterator[Placement]:
+    """The placements of the descriptors in the fleet's focus (all, without one)."""
+    if fleet.focus is None:
+        yield from placements(fleet)
+        return
+    for descriptor in fleet.focused():
+        for env_name in descriptor.environments:
+            env = fleet.environments.get(env_name)
+            if env is not None and descriptor.active_in(env_name):
+                yield from placements_of(descriptor, env)

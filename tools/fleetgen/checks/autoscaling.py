@@ -11,7 +11,7 @@ from fleetgen.loading.fleet import Fleet
 
 def check_replica_bounds(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG501 on the defaults and on each environment's effective bounds; FG502 for zero."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         scale, src = desc.autoscaling, desc.source
         if scale.min_replicas > scale.max_replicas:
             yield diag(

@@ -11,13 +11,13 @@ from fleetgen.diagnostics import Diagnostic
 from fleetgen.fitting import fit_placement, resolve_arch
 from fleetgen.loading.fleet import Fleet
 from fleetgen.loading.schema import did_you_mean
-from fleetgen.placement import placements
+from fleetgen.placement import focused_placements
 from fleetgen.sizing import format_bytes as fmt
 
 
 def check_model_facts(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG207/FG208 the architecture source; FG401/FG403/FG409 what it implies."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         src, rt, model = desc.source, desc.runtime, desc.model
         if (model.catalog is None) == (model.architecture is None):
             yield diag(
@@ -86,7 +86,7 @@ def check_gpu_types(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_fit(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG210 GPU type, FG402 node size, FG404 memory fit, FG405 KV capacity per placement."""
-    for p in placements(fleet):
+    for p in focused_placements(fleet):
         desc, pool, src = p.descriptor, p.pool, p.descriptor.source
         if pool is None:
             continue

@@ -12,7 +12,7 @@ from fleetgen.loading.fleet import Fleet
 
 def check_file_names(fleet: Fleet) -> Iterator[Diagnostic]:
     """A descriptor's name equals its file stem; an environment's its directory name."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         stem = PurePosixPath(desc.source.path).stem
         if desc.name != stem:
             yield diag(

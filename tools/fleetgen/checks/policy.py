@@ -12,7 +12,7 @@ from fleetgen.images import parse_image, repository_allowed
 from fleetgen.loading.fleet import Fleet
 from fleetgen.loading.positions import PathPart
 from fleetgen.model import Source
-from fleetgen.placement import Placement, placements
+from fleetgen.placement import Placement, focused_placements, placements
 
 # Shapes of credentials that must never sit in a descriptor (they would land in Git and in
 # generated manifests).
@@ -36,7 +36,7 @@ def image_location(p: Placement) -> Location:
 
 def check_images(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG507 pinned, FG508 digest in production, FG509 allowed repositories."""
-    for p in placements(fleet):
+    for p in focused_placements(fleet):
         ref, env = parse_image(p.image), p.environment
         where = image_location(p)
         if not ref.pinned:
@@ -73,6 +73,8 @@ def check_promotion(fleet: Fleet) -> Iterator[Diagnostic]:
         elif p.environment.production and p.environment.promotion != "off":
             production.append(p)
     for p in production:
+        if not fleet.in_focus(p.descriptor.source.path):
+            continue
         if p.image in staged.get(p.descriptor.name, set()):
             continue
         severity = Severity.ERROR if p.environment.promotion == "error" else Severity.WARNING
@@ -112,7 +114,7 @@ def _secrets_in(source: Source) -> Iterator[Diagnostic]:
 
 def check_secrets(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG602 literal secrets in any descriptor or environment value; FG603 dummy keys."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         yield from _secrets_in(desc.source)
     for env in fleet.environments.values():
         yield from _secrets_in(env.source)

@@ -8,12 +8,12 @@ from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 from fleetgen.loading.schema import did_you_mean
-from fleetgen.placement import placements
+from fleetgen.placement import focused_placements
 
 
 def check_environments(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG201/FG204: named environments and clusters exist."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         for env_name, override in desc.environments.items():
             env = fleet.environments.get(env_name)
             if env is None:
@@ -38,7 +38,7 @@ def check_environments(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_placements(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG202/FG205/FG206: the pool, cache node group and Phoenix a placement needs exist."""
-    for p in placements(fleet):
+    for p in focused_placements(fleet):
         desc, env, src = p.descriptor, p.environment, p.descriptor.source
         pool = p.pool
         if pool is None:
@@ -73,7 +73,7 @@ def check_placements(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_tenants(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG203: every tenant a model admits is declared by each environment it runs in."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         for env_name in desc.environments:
             env = fleet.environments.get(env_name)
             if env is None or not desc.active_in(env_name):

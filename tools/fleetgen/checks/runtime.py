@@ -9,7 +9,7 @@ from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 from fleetgen.metrics import PLATFORM_METRICS
-from fleetgen.placement import Placement, placements
+from fleetgen.placement import Placement, focused_placements
 from fleetgen.runtime_contract import (
     FLAGS_SET_BY_FLEETGEN,
     RuntimeContract,
@@ -56,7 +56,7 @@ def _contract(p: Placement) -> tuple[RuntimeContract | None, Diagnostic | None]:
 
 
 def check_runtime(fleet: Fleet) -> Iterator[Diagnostic]:
-    for p in placements(fleet):
+    for p in focused_placements(fleet):
         contract, problem = _contract(p)
         if problem is not None:
             yield problem

@@ -64,7 +64,7 @@ def check_served_names(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_name_lengths(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG303: names KServe derives stay within Kubernetes' limits in every namespace."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         namespaces = sorted(
             {fleet.environments[e].namespace for e in desc.environments if e in fleet.environments}
         )
@@ -80,7 +80,7 @@ def check_name_lengths(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_unique_lists(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG304: tenants, clusters and pools are not listed twice."""
-    for desc in fleet.descriptors:
+    for desc in fleet.focused():
         seen: set[str] = set()
         for index, tenant in enumerate(desc.tenants):
             if tenant.name in seen:

@@ -22,7 +22,20 @@ class Inputs:
     environments: tuple[str, ...]
 
 
-def _inside(root: Path, path: Path) -> bool:
+def _inside(root: Path, path: Path, parents: dict[Path, bool]) -> bool:
+    # Only links can leave the tree: resolve a file only when it is a link, and each
+    # directory once.
+    parent = path.parent
+    if parent not in parents:
+        try:
+            parent.resolve().relative_to(root)
+            parents[parent] = True
+        except ValueError:
+            parents[parent] = False
+    if not parents[parent]:
+        return False
+    if not path.is_symlink():
+        return True
     try:
         path.resolve().relative_to(root)
     except ValueError:
@@ -31,9 +44,10 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def _collect(root: Path, candidates: list[Path], out: list[str], diags: list[Diagnostic]) -> None:
+    parents: dict[Path, bool] = {}
     for path in candidates:
         rel = path.relative_to(root).as_posix()
-        if not _inside(root, path):
+        if not _inside(root, path, parents):
             diags.append(
                 diag(
                     "FG008",
