@@ -27,6 +27,7 @@ class ValidateOptions:
     rendered: bool = False  # also render every app and validate what Argo CD will apply
     in_sync: bool = False  # also require the committed generated files to match (FG714)
     schema_dirs: tuple[Path, ...] = ()  # default: the repository's configured schema dir
+    renderer: str = "fast"  # or "kustomize" for every app
 
 
 def _relative(root: Path, paths: Sequence[Path]) -> set[str]:
@@ -73,7 +74,7 @@ def validate(options: ValidateOptions) -> Report:
                     f"schema directory {directory} does not exist "
                     "(create it with `fleetgen schemas import`, or pass --schema-dir)"
                 )
-        result = validate_rendered(root, fleet, schema_dirs=dirs)
+        result = validate_rendered(root, fleet, schema_dirs=dirs, engine=options.renderer)
         diags.extend(result.diagnostics)
         notes.extend(result.notes)
     elif options.rendered:

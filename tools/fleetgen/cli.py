@@ -25,6 +25,11 @@ from fleetgen.cli_base import fail as _fail
 from fleetgen.cli_base import run as _run
 
 
+class Renderer(StrEnum):
+    fast = "fast"
+    kustomize = "kustomize"
+
+
 class SchemaKind(StrEnum):
     descriptor = "descriptor"
     environment = "environment"
@@ -59,6 +64,12 @@ def validate(
         list[Path] | None,
         typer.Option("--schema-dir", help="CRD schemas (CRD YAML or converted); repeatable."),
     ] = None,
+    renderer: Annotated[
+        Renderer,
+        typer.Option(
+            "--renderer", help="fast (checked against kustomize) or kustomize for every app."
+        ),
+    ] = Renderer.fast,
 ) -> None:
     """Lint descriptors and environments and cross-check them against each other."""
     from fleetgen import app
@@ -72,6 +83,7 @@ def validate(
         rendered=rendered or everything,
         in_sync=everything,
         schema_dirs=tuple(schema_dir or ()),
+        renderer=renderer.value,
     )
     report = _run(lambda: app.validate(options))
     sys.stdout.write(REPORTERS[output_format.value](report))

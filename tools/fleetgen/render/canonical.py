@@ -55,4 +55,5 @@ def dump_json(data: Any) -> bytes:
 
 def embedded_json(data: Any) -> str:
     """Indented JSON for a ConfigMap value: rendered as a YAML block, so diffs stay readable."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # No final newline: kustomize drops it from patch values, and both renderers must agree.
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)

@@ -53,10 +53,14 @@ class Patch:
         return self
 
     def entry(self) -> dict[str, Any]:
-        """The kustomization `patches:` entry (the patch inline, as YAML text)."""
-        from fleetgen.render.canonical import dump_yaml
+        """The kustomization `patches:` entry: the operations inline as JSON, which is valid
+        YAML and an order of magnitude faster to write and read than YAML."""
+        import json
 
         target = {"group": self.group, "version": self.version, "kind": self.kind}
         target = {k: v for k, v in target.items() if v}
         target["name"] = self.name
-        return {"target": target, "patch": dump_yaml(self.ops).decode("utf-8")}
+        # One operation per line: compact, diff-friendly, and still valid YAML.
+        lines = ",\n".join("  " + json.dumps(op, ensure_ascii=False) for op in self.ops)
+        text = f"[\n{lines}\n]\n"
+        return {"target": target, "patch": text}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 from fleetgen.kube.kustomize import KustomizeError, build
 from fleetgen.kube.manifests import ManifestError, load_manifests
+from fleetgen.rendered import fastrender
 
 ORIGIN = "config.kubernetes.io/origin"
 
@@ -54,6 +56,7 @@ class RenderedFleet:
     objects: list[RenderedObject] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (app, message)
     apps: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def app_dirs(files: Mapping[str, bytes]) -> list[str]:
@@ -66,54 +69,120 @@ def app_dirs(files: Mapping[str, bytes]) -> list[str]:
     return sorted(dirs)
 
 
-def _with_origins(data: bytes) -> bytes:
+APP = "fleetgen.dev/rendered-app"
+
+
+def _tagged(data: bytes, app: str, *, origins: bool) -> bytes:
+    """An app's kustomization that stamps its objects with the app (and, alone, origins)."""
     kustomization = yaml.load(data, Loader=yaml.CSafeLoader)
-    kustomization["buildMetadata"] = ["originAnnotations"]
+    kustomization.setdefault("commonAnnotations", {})[APP] = app
+    if origins:
+        kustomization["buildMetadata"] = ["originAnnotations"]
     return yaml.dump(kustomization, Dumper=yaml.CSafeDumper, sort_keys=False).encode()
 
 
-def _base_file(app: str, doc: dict[str, Any]) -> str | None:
-    annotations = doc.get("metadata", {}).get("annotations") or {}
+def _strip(doc: dict[str, Any], build_root: str) -> tuple[str | None, str | None]:
+    """Remove the render-time annotations; return (app, base file)."""
+    metadata = doc.setdefault("metadata", {})
+    annotations = metadata.get("annotations") or {}
+    app = annotations.pop(APP, None)
     origin = annotations.pop(ORIGIN, None)
     if not annotations:
-        doc["metadata"].pop("annotations", None)
-    if not isinstance(origin, str):
-        return None
-    path = (yaml.safe_load(origin) or {}).get("path")
-    return posixpath.normpath(posixpath.join(app, str(path))) if path else None
+        metadata.pop("annotations", None)
+    base = None
+    if isinstance(origin, str):
+        path = (yaml.safe_load(origin) or {}).get("path")
+        base = posixpath.normpath(posixpath.join(build_root, str(path))) if path else None
+    return (str(app) if app else None), base
+
+
+def _groups(dirs: list[str]) -> dict[str, list[str]]:
+    """Apps by cluster directory (applicationsets/<env>/<cluster>)."""
+    groups: dict[str, list[str]] = {}
+    for app in dirs:
+        groups.setdefault("/".join(app.split("/")[:3]), []).append(app)
+    return groups
+
+
+def _canonical(docs: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(d, sort_keys=True) for d in docs)
 
 
 def render_fleet(
-    root: Path, files: Mapping[str, bytes], *, jobs: int | None = None
+    root: Path, files: Mapping[str, bytes], *, engine: str = "fast", jobs: int | None = None
 ) -> RenderedFleet:
-    """Materialize the planned files beside the repository's base/ and build every app."""
+    """Materialize the planned files beside the repository's base/ and build every app.
+
+    engine "fast" renders in process (fastrender) and still builds the first app of every
+    cluster with kustomize: if the two ever differ, that cluster falls back to kustomize and
+    a note says so. engine "kustomize" builds every app with kustomize.
+    """
     result = RenderedFleet()
+    dirs = app_dirs(files)
+    groups = _groups(dirs)
     with tempfile.TemporaryDirectory(prefix="fleetgen-render-") as tmp:
         scratch = Path(tmp)
         (scratch / "base").symlink_to((root / "base").resolve(), target_is_directory=True)
-        dirs = app_dirs(files)
         for path, data in files.items():
             target = scratch / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            is_app = path.endswith("/kustomization.yaml") and posixpath.dirname(path) in dirs
-            target.write_bytes(_with_origins(data) if is_app else data)
+            target.write_bytes(data)
 
-        def one(app: str) -> tuple[str, str | None, list[dict[str, Any]]]:
+        def with_kustomize(app: str) -> RenderedFleet:
+            part = RenderedFleet(apps=1)
+            source = scratch / app / "kustomization.yaml"
+            source.write_bytes(_tagged(files[f"{app}/kustomization.yaml"], app, origins=True))
             try:
                 docs = load_manifests(build(scratch / app), source=app)
             except (KustomizeError, ManifestError) as exc:
-                return app, str(exc), []
-            return app, None, docs
+                part.failures.append((app, str(exc)))
+                return part
+            finally:
+                source.write_bytes(files[f"{app}/kustomization.yaml"])
+            for doc in docs:
+                _, base = _strip(doc, app)
+                part.objects.append(RenderedObject(doc, app, base))
+            return part
+
+        def one_cluster(cluster_dir: str) -> RenderedFleet:
+            apps = groups[cluster_dir]
+            if engine == "kustomize":
+                return _merge(with_kustomize(app) for app in apps)
+            part = RenderedFleet()
+            for index, app in enumerate(apps):
+                try:
+                    docs = fastrender.render(scratch / app, scratch)
+                except (fastrender.Unsupported, OSError, ValueError, KeyError, IndexError):
+                    part = _merge([part, with_kustomize(app)])
+                    continue
+                if index == 0:
+                    reference = with_kustomize(app)
+                    if reference.failures or _canonical([d for d, _ in docs]) != _canonical(
+                        [o.doc for o in reference.objects]
+                    ):
+                        part = _merge(with_kustomize(a) for a in apps)
+                        part.notes.append(
+                            f"{cluster_dir}: fast rendering differed from kustomize; used kustomize"
+                        )
+                        return part
+                part.apps += 1
+                part.objects.extend(RenderedObject(doc, app, base) for doc, base in docs)
+            return part
 
         workers = jobs or min(4, os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for app, error, docs in pool.map(one, dirs):
-                result.apps += 1
-                if error is not None:
-                    result.failures.append((app, error))
-                for doc in docs:
-                    result.objects.append(RenderedObject(doc, app, _base_file(app, doc)))
+            result = _merge(pool.map(one_cluster, sorted(groups)))
     return result
+
+
+def _merge(parts: Iterable[RenderedFleet]) -> RenderedFleet:
+    merged = RenderedFleet()
+    for part in parts:
+        merged.apps += part.apps
+        merged.objects.extend(part.objects)
+        merged.failures.extend(part.failures)
+        merged.notes.extend(part.notes)
+    return merged
 
 
 def is_model_app(app: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleetgen import naming
 from fleetgen.rendered.build import RenderedObject
 
 SERVED_FLAG = "--served-model-name="
@@ -20,16 +21,28 @@ class ClusterGraph:
     cluster: str
     objects: list[RenderedObject] = field(default_factory=list)
     index: dict[tuple[str, str | None, str], RenderedObject] = field(default_factory=dict)
+    kinds: dict[str, list[RenderedObject]] = field(default_factory=dict)
+    derived: dict[tuple[str, object], RenderedObject] = field(default_factory=dict)
 
     def add(self, obj: RenderedObject) -> None:
         self.objects.append(obj)
         self.index.setdefault((obj.kind, obj.namespace, obj.name), obj)
+        self.kinds.setdefault(obj.kind, []).append(obj)
 
     def get(self, kind: str, namespace: str | None, name: str) -> RenderedObject | None:
         return self.index.get((kind, namespace, name))
 
+    def lookup(self, what: str, key: object) -> RenderedObject | None:
+        """InferenceServices by the names KServe derives from them (built on first use)."""
+        if not self.derived:
+            for isvc in self.of_kind("InferenceService"):
+                ns = isvc.namespace or ""
+                self.derived[("predictor-host", naming.predictor_host(isvc.name, ns))] = isvc
+                self.derived[("predictor", (isvc.namespace, naming.predictor(isvc.name)))] = isvc
+        return self.derived.get((what, key))
+
     def of_kind(self, kind: str) -> Iterator[RenderedObject]:
-        return (o for o in self.objects if o.kind == kind)
+        return iter(self.kinds.get(kind, ()))
 
 
 def graphs(objects: list[RenderedObject]) -> list[ClusterGraph]:

@@ -116,12 +116,9 @@ def _follow_backend(
     for e, endpoint in enumerate(target.doc.get("spec", {}).get("endpoints", [])):
         fqdn = endpoint.get("fqdn") or {}
         host, port = str(fqdn.get("hostname", "")), fqdn.get("port")
-        for isvc in g.of_kind("InferenceService"):
-            if (
-                host == naming.predictor_host(isvc.name, isvc.namespace or "")
-                and port == naming.SERVICE_PORT
-            ):
-                return isvc
+        isvc = g.lookup("predictor-host", host)
+        if isvc is not None and port == naming.SERVICE_PORT:
+            return isvc
         yield _d(
             ctx,
             "FG704",
@@ -138,14 +135,7 @@ def check_autoscaling(ctx: LinkContext) -> Iterator[Diagnostic]:
     for scaled in g.of_kind("ScaledObject"):
         spec = scaled.doc.get("spec", {})
         ref = spec.get("scaleTargetRef", {})
-        owner = next(
-            (
-                i
-                for i in g.of_kind("InferenceService")
-                if i.namespace == scaled.namespace and naming.predictor(i.name) == ref.get("name")
-            ),
-            None,
-        )
+        owner = g.lookup("predictor", (scaled.namespace, ref.get("name")))
         if owner is None or (ref.get("kind", "Deployment"), ref.get("apiVersion", "apps/v1")) != (
             "Deployment",
             "apps/v1",
@@ -178,20 +168,18 @@ def check_autoscaling(ctx: LinkContext) -> Iterator[Diagnostic]:
                 )
 
 
+def _contract(isvc: RenderedObject) -> RuntimeContract | None:
+    version = vllm_version_from_image(str(container(isvc).get("image", "")))
+    return contract_for(version) if version else None
+
+
 def _contracts(ctx: LinkContext, obj: RenderedObject) -> list[RuntimeContract]:
     """The vLLM versions an object's queries must work with: its app's, or the cluster's."""
-    isvcs = [
-        i
-        for i in ctx.graph.of_kind("InferenceService")
-        if not is_model_app(obj.app) or i.app == obj.app
-    ]
-    found = []
-    for isvc in isvcs:
-        version = vllm_version_from_image(str(container(isvc).get("image", "")))
-        contract = contract_for(version) if version else None
-        if contract is not None:
-            found.append(contract)
-    return found
+    if is_model_app(obj.app):
+        isvcs = [i for i in ctx.graph.kinds.get("InferenceService", []) if i.app == obj.app]
+        return [c for c in map(_contract, isvcs) if c is not None]
+    every = {c.version: c for c in map(_contract, ctx.graph.of_kind("InferenceService")) if c}
+    return list(every.values())
 
 
 def check_metrics(ctx: LinkContext) -> Iterator[Diagnostic]:
@@ -231,10 +219,17 @@ def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
     for monitor in g.of_kind("PodMonitor"):
         spec = monitor.doc.get("spec", {})
         wanted = (spec.get("selector") or {}).get("matchLabels") or {}
+        named = wanted.get("serving.kserve.io/inferenceservice")
+        candidates = (
+            [g.get("InferenceService", monitor.namespace, str(named))]
+            if named is not None
+            else list(g.of_kind("InferenceService"))
+        )
         selected = [
             i
-            for i in g.of_kind("InferenceService")
-            if i.namespace == monitor.namespace
+            for i in candidates
+            if i is not None
+            and i.namespace == monitor.namespace
             and wanted.items()
             <= {
                 **labels(i),

@@ -35,11 +35,16 @@ class RenderedResult:
 
 
 def validate_rendered(
-    root: Path, fleet: Fleet, *, schema_dirs: Sequence[Path], kubernetes_version: str = "1.32.0"
+    root: Path,
+    fleet: Fleet,
+    *,
+    schema_dirs: Sequence[Path],
+    kubernetes_version: str = "1.32.0",
+    engine: str = "fast",
 ) -> RenderedResult:
     result = RenderedResult()
     plan = build_plan(fleet)
-    rendered = render_fleet(root, plan.files)
+    rendered = render_fleet(root, plan.files, engine=engine)
     where = provenance(root, fleet)
     for app, message in rendered.failures:
         first = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
@@ -95,8 +100,14 @@ def validate_rendered(
         if env is not None:
             result.diagnostics.extend(link(LinkContext(graph, env, where)))
     result.notes.append(
-        f"rendered {len(rendered.objects)} objects from {rendered.apps} apps with kustomize"
+        f"rendered {len(rendered.objects)} objects from {rendered.apps} apps ({engine}"
+        + (
+            ", first app of every cluster cross-checked with kustomize)"
+            if engine == "fast"
+            else ")"
+        )
     )
+    result.notes.extend(rendered.notes)
     missed = totals.not_evaluated - not_evaluated
     reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(missed.items()))
     result.notes.append(
