@@ -14,7 +14,7 @@ from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
 from fleetgen.loading.discover import Inputs, discover
 from fleetgen.loading.positions import Positions
-from fleetgen.loading.yaml_source import ParsedFile, parse
+from fleetgen.loading.yaml_source import MAX_FILE_BYTES, ParsedFile, parse
 from fleetgen.model import Descriptor, Source, descriptor_from
 
 
@@ -43,6 +43,11 @@ class Fleet:
 
 def _read(root: Path, rel: str) -> ParsedFile | Diagnostic:
     try:
+        size = (root / rel).stat().st_size
+        if size > MAX_FILE_BYTES:  # never read a huge file just to refuse it
+            return diag(
+                "FG007", f"file is {size} bytes; the cap is {MAX_FILE_BYTES}", Location(rel)
+            )
         content = (root / rel).read_bytes()
     except OSError as exc:
         return diag("FG001", f"cannot read the file: {exc.strerror}", Location(rel))

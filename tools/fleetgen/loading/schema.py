@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from fleetgen.codes import diag
@@ -55,9 +56,24 @@ def schema(name: SchemaName) -> dict[str, Any]:
     return loaded
 
 
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """`pattern` as JSON Schema means it (ECMA-262): `$` is the end of the string. Python's
+    `re.search` also lets `$` match before a final newline, which would let "name\n" pass."""
+    if not isinstance(instance, str):
+        return
+    if not re.search(pattern, instance) or (pattern.endswith("$") and instance.endswith("\n")):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Strict = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+
+
 @cache
 def _validator(name: SchemaName) -> Draft202012Validator:
-    return Draft202012Validator(schema(name))
+    strict: Draft202012Validator = _Strict(schema(name))
+    return strict
 
 
 def did_you_mean(word: str, choices: object) -> str | None:

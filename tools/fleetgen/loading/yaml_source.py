@@ -7,6 +7,7 @@ diagnostics with a line and column instead of being silently accepted.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -107,9 +108,35 @@ class _Builder:
         if node.tag == _STR and not node.style and _YAML12_FLOAT.match(node.value):
             # YAML 1.2 (and every Kubernetes tool) reads 8.03e9 as a number; PyYAML's
             # YAML 1.1 resolver would keep it a string.
-            return float(node.value)
+            number = float(node.value)
+            if not math.isfinite(number):
+                raise _Reject(
+                    diag("FG106", f"{node.value!r} is not a finite number", self.at(node))
+                )
+            return number
         if node.tag in _SCALAR_TAGS:
-            return self.constructor.construct_object(node)
+            try:
+                value = self.constructor.construct_object(node)
+            except (
+                yaml.YAMLError,
+                ValueError,
+                TypeError,
+                OverflowError,
+                KeyError,
+                IndexError,
+            ) as exc:
+                raise _Reject(
+                    diag(
+                        "FG107",
+                        f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}",
+                        self.at(node),
+                    )
+                ) from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _Reject(
+                    diag("FG106", f"{node.value!r} is not a finite number", self.at(node))
+                )
+            return value
         if node.tag in _AS_TEXT_TAGS:
             return node.value
         raise _Reject(

@@ -125,6 +125,20 @@ def _swap_in(staging: Path, target: Path) -> None:
         old.rename(staging)
 
 
+def _refuse_links(root: Path, target: Path) -> None:
+    """fleetgen never writes or deletes through a link: a link in its tree is an error."""
+    if target.is_symlink():
+        raise FleetgenError(
+            f"{layout.GENERATED_ROOT} is a symlink; fleetgen will not write through it"
+        )
+    for directory, dirs, files in os.walk(target):
+        for name in (*dirs, *files):
+            path = Path(directory) / name
+            if path.is_symlink():
+                rel = path.relative_to(root).as_posix()
+                raise FleetgenError(f"{rel} is a symlink; fleetgen will not write through it")
+
+
 def _prune_empty_dirs(start: Path, stop: Path) -> None:
     current = start
     while current != stop and current.is_dir() and not any(current.iterdir()):
@@ -143,6 +157,7 @@ def apply(root: Path, desired: Mapping[str, bytes]) -> Changes:
             return changes
         target = root / layout.GENERATED_ROOT
         staging = root / STAGING
+        _refuse_links(root, target)
         if target.is_dir():
             shutil.copytree(target, staging, copy_function=os.link, symlinks=True)
         else:

@@ -7,6 +7,7 @@ whatever needs it, so no value can open a new YAML node or document.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -18,8 +19,21 @@ class _Dumper(_Base):  # type: ignore[valid-type,misc]
     """Block style; multi-line strings (JSON6902 patches, dashboards) as literal blocks."""
 
 
+# What a YAML 1.2 reader (Go's sigs.k8s.io/yaml, Argo CD) would take for a number or a bool,
+# while PyYAML's YAML 1.1 resolver calls it a string and would write it unquoted.
+_YAML12_SCALAR = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~"
+)
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if "\n" in value:
+        style: str | None = "|"
+    elif _YAML12_SCALAR.fullmatch(value):
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
