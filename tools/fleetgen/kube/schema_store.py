@@ -27,6 +27,7 @@ from fleetgen.kube.crd_schema import (
     parse_schema_filename,
     scan_crd_kinds,
 )
+from fleetgen.kube.fast_check import FastCheck, FastCheckCompiler
 
 if TYPE_CHECKING:
     from fleetgen.kube.cel import CelEngine, CelReport, CelTotals
@@ -39,6 +40,9 @@ _MAX_MESSAGE = 400
 _YAML_SUFFIXES = (".yaml", ".yml")
 
 GVK = tuple[str, str, str]  # (group, version, lower-case kind)
+# Documents of one kind validated by jsonschema alone before its compiled pre-check is built:
+# compiling a large CRD costs seconds (cached on disk after), a small fleet never needs it.
+FAST_CHECK_AFTER = 200
 
 
 class SchemaStoreError(Exception):
@@ -85,6 +89,7 @@ class SchemaStore:
         catalog_files: Mapping[GVK, Path],
         core_dir: Path | None,
         strict_metadata: bool = True,
+        fast_check_after: int = FAST_CHECK_AFTER,
     ) -> None:
         self._crd_files = {key: list(paths) for key, paths in crd_files.items()}
         self._catalog_files = dict(catalog_files)
@@ -93,7 +98,12 @@ class SchemaStore:
         self._crd_schemas: dict[GVK, dict[str, Any]] = {}
         self._loaded_crd_files: set[Path] = set()
         self._validators: dict[GVK, Validator | None] = {}
+        self._fast_checks: dict[GVK, FastCheck | None] = {}
+        self._fast_compiler: FastCheckCompiler | None = None
+        self._fast_check_after = fast_check_after
+        self._seen: dict[GVK, int] = {}
         self._registry: Registry[Any] | None = None
+        self._definitions: dict[str, Any] | None = None
         self._cel_engines: dict[GVK, CelEngine | None] = {}
         self._cel_totals: CelTotals | None = None
 
@@ -105,6 +115,7 @@ class SchemaStore:
         kubernetes_version: str = "1.32.0",
         include_core: bool = True,
         strict_metadata: bool = True,
+        fast_check_after: int = FAST_CHECK_AFTER,
     ) -> SchemaStore:
         """Index CRD YAML and catalog JSON under ``crd_paths`` plus kubernetes-validate's
         ``-local-strict`` core schemas for the newest shipped version <= ``kubernetes_version``.
@@ -130,6 +141,7 @@ class SchemaStore:
             catalog_files=catalog,
             core_dir=core_dir,
             strict_metadata=strict_metadata,
+            fast_check_after=fast_check_after,
         )
 
     def validator_for(self, api_version: str, kind: str) -> Validator | None:
@@ -160,7 +172,9 @@ class SchemaStore:
             return [] if ignore_missing else [violation("", f"no schema for {api_version}/{kind}")]
         found: list[SchemaViolation] = []
         blocking = False
-        for error in validator.iter_errors(doc):
+        fast = self._fast_check(api_version, kind, validator)
+        errors = () if fast is not None and fast(doc) else validator.iter_errors(doc)
+        for error in errors:
             # As in the API server, a type error keeps CEL from running on the object.
             blocking = blocking or error.validator in ("type", "enum")
             for path, message in _describe(error):
@@ -205,6 +219,26 @@ class SchemaStore:
         return report
 
     # -- building -------------------------------------------------------------------------
+
+    def _fast_check(self, api_version: str, kind: str, validator: Validator) -> FastCheck | None:
+        """The compiled pre-check for the schema ``validator`` holds; None while the kind has
+        been seen too few times to repay compiling it, or when it cannot be compiled."""
+        key = _gvk(api_version, kind)
+        if key not in self._fast_checks:
+            seen = self._seen[key] = self._seen.get(key, 0) + 1
+            if seen <= self._fast_check_after:
+                return None
+            schema = validator.schema
+            if not isinstance(schema, Mapping):
+                self._fast_checks[key] = None
+                return None
+            if self._fast_compiler is None:
+                documents = {}
+                if self._core_dir is not None:
+                    documents[_CORE_DEFINITIONS_URI] = self._core_definitions()
+                self._fast_compiler = FastCheckCompiler(documents)
+            self._fast_checks[key] = self._fast_compiler.compile(schema)
+        return self._fast_checks[key]
 
     def _build_validator(self, key: GVK) -> Validator | None:
         validator: Validator
@@ -279,11 +313,17 @@ class SchemaStore:
         if self._registry is None:
             if self._core_dir is None:
                 raise SchemaStoreError("core schemas are disabled (include_core=False)")
-            definitions = _read_json(self._core_dir / "_definitions.json")
             self._registry = Registry().with_resource(
-                _CORE_DEFINITIONS_URI, Resource.from_contents(definitions)
+                _CORE_DEFINITIONS_URI, Resource.from_contents(self._core_definitions())
             )
         return self._registry
+
+    def _core_definitions(self) -> dict[str, Any]:
+        if self._definitions is None:
+            if self._core_dir is None:
+                raise SchemaStoreError("core schemas are disabled (include_core=False)")
+            self._definitions = _read_json(self._core_dir / "_definitions.json")
+        return self._definitions
 
 
 def core_schema_dir(kubernetes_version: str) -> Path:

@@ -1,0 +1,224 @@
+"""The compiled pre-check never calls a document valid that jsonschema refuses.
+
+Differential: every rendered object of the example repository, and thousands of mutants of
+them (each value replaced by values of other types, unknown keys added, keys removed), go
+through both the compiled pre-check and the jsonschema validator of the same kind.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from fleetgen.kube.fast_check import FastCheckCompiler, _literal_class_dollars
+from fleetgen.kube.schema_store import SchemaStore
+from fleetgen.loading.fleet import load_fleet
+from fleetgen.render.plan import build_plan
+from fleetgen.rendered.build import render_fleet
+from tests.conftest import REPO, crds_dir
+
+FIXTURE_CRDS = REPO / "tests" / "data" / "crds"
+REPLACEMENTS: tuple[Any, ...] = (True, 0, 7, -1, 1.5, "x", "", None, [], {}, "1Gi", [1], 403)
+
+
+@pytest.fixture(scope="module")
+def store() -> SchemaStore:
+    return SchemaStore.load([crds_dir(), FIXTURE_CRDS], fast_check_after=0)
+
+
+@pytest.fixture(scope="module")
+def samples() -> dict[tuple[str, str], dict[str, Any]]:
+    """One rendered object of every kind in the example repository."""
+    fleet, problems = load_fleet(REPO)
+    assert not problems
+    rendered = render_fleet(REPO, build_plan(fleet).files)
+    assert not rendered.failures
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for obj in rendered.objects:
+        found.setdefault((str(obj.doc["apiVersion"]), obj.kind), obj.doc)
+    return found
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    mutant = copy.deepcopy(doc)
+    parent = mutant
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    return mutant
+
+
+def mutants(doc: dict[str, Any]) -> Iterator[Any]:
+    yield doc
+    for path in _paths(doc):
+        if path[:2] in (("apiVersion",), ("kind",)):
+            continue  # another kind's document: not this validator's question
+        parent: Any = doc
+        for part in path:
+            parent = parent[part]
+        for value in REPLACEMENTS:
+            if value != parent or type(value) is not type(parent):
+                yield _set(doc, path, value)
+        if isinstance(parent, dict):
+            yield _set(doc, path, {**parent, "zzUnknownField": "x"})
+            for key in parent:
+                yield _set(doc, path, {k: v for k, v in parent.items() if k != key})
+        if isinstance(parent, list) and parent:
+            yield _set(doc, path, parent[:-1])
+            yield _set(doc, path, [*parent, parent[0]])
+
+
+def test_never_valid_where_jsonschema_refuses(
+    store: SchemaStore, samples: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    checked_kinds = 0
+    verdicts = {"valid": 0, "invalid": 0, "stricter": 0}
+    for (api, kind), doc in sorted(samples.items()):
+        validator = store.validator_for(api, kind)
+        assert validator is not None, f"no schema for {api}/{kind}"
+        fast = store._fast_check(api, kind, validator)
+        if fast is None:
+            continue  # jsonschema alone validates this kind
+        checked_kinds += 1
+        for mutant in mutants(doc):
+            reference = validator.is_valid(mutant)
+            verdict = fast(mutant)
+            assert not (verdict and not reference), (
+                f"{kind}: pre-check accepts what jsonschema refuses: "
+                f"{[e.message for e in validator.iter_errors(mutant)][:3]}"
+            )
+            if verdict == reference:
+                verdicts["valid" if verdict else "invalid"] += 1
+            else:
+                verdicts["stricter"] += 1
+    assert checked_kinds >= 10, "the pre-check should cover most kinds"
+    # Both outcomes occur, and disagreements (pre-check stricter, jsonschema decides) are rare.
+    assert verdicts["valid"] > 100 and verdicts["invalid"] > 1000, verdicts
+    assert verdicts["stricter"] <= verdicts["invalid"] // 100, verdicts
+
+
+def test_store_reports_the_same_violations_with_and_without_the_pre_check(
+    samples: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    with_check = SchemaStore.load([crds_dir(), FIXTURE_CRDS], fast_check_after=0)
+    without = SchemaStore.load([crds_dir(), FIXTURE_CRDS], fast_check_after=10**9)
+    broken = 0
+    for doc in samples.values():
+        for mutant in list(mutants(doc))[:40]:
+            if not isinstance(mutant, dict):
+                continue
+            got = with_check.validate(mutant)
+            assert got == without.validate(mutant)
+            broken += bool(got)
+    assert broken > 50
+
+
+def test_pre_check_waits_for_enough_documents_of_a_kind(
+    samples: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    store = SchemaStore.load([crds_dir(), FIXTURE_CRDS], fast_check_after=3)
+    api, kind = min(samples)
+    validator = store.validator_for(api, kind)
+    assert validator is not None
+    assert [store._fast_check(api, kind, validator) for _ in range(3)] == [None] * 3
+    assert store._fast_check(api, kind, validator) is not None
+
+
+def _agree(schema: dict[str, Any], values: list[Any]) -> list[tuple[bool, bool]]:
+    check = FastCheckCompiler().compile(schema)
+    assert check is not None
+    reference = jsonschema.Draft202012Validator(schema)
+    return [(check(v), reference.is_valid(v)) for v in values]
+
+
+def test_numeric_enum_refuses_booleans_like_jsonschema() -> None:
+    for fast, reference in _agree({"enum": [0, 1, 403]}, [True, False, 1, 1.0, 403, "1"]):
+        assert fast == reference
+
+
+def test_ref_siblings_still_apply() -> None:
+    schema = {
+        "$defs": {"name": {"type": "string"}},
+        "properties": {"n": {"$ref": "#/$defs/name", "maxLength": 3}},
+    }
+    assert _agree(schema, [{"n": "abc"}, {"n": "abcd"}, {"n": 1}]) == [
+        (True, True),
+        (False, False),
+        (False, False),
+    ]
+
+
+def test_dollar_inside_a_character_class_stays_literal() -> None:
+    pattern = "^[A-Za-z0-9!#$%&]+$"
+    assert _literal_class_dollars(pattern) == "^[A-Za-z0-9!#\\$%&]+$"
+    assert _literal_class_dollars("^[]$]$") == "^[]\\$]$"
+    assert _literal_class_dollars("^a\\[$") == "^a\\[$"
+    assert _agree({"pattern": pattern}, ["a$b", "a b"]) == [(True, True), (False, False)]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"multipleOf": 0.1},  # float arithmetic differs
+        {"enum": [True]},  # True == 1 in Python
+        {"enum": [[1]]},
+        {"prefixItems": [{"type": "string"}]},  # unknown keyword
+        {"items": [{"type": "string"}]},
+        {"exclusiveMinimum": True},  # draft-04 form
+        {"const": "x"},
+        {"pattern": "(?<!x"},  # Python cannot compile it
+    ],
+)
+def test_unsupported_schemas_get_no_pre_check(schema: dict[str, Any]) -> None:
+    if "pattern" in schema:
+        # An uncompilable pattern is skipped by jsonschema too; the rest still compiles.
+        check = FastCheckCompiler().compile({**schema, "type": "string"})
+        assert check is not None and check("anything") and not check(1)
+        return
+    assert FastCheckCompiler().compile(schema) is None
+
+
+def test_remote_references_are_never_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("network access")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert FastCheckCompiler().compile({"$ref": "http://127.0.0.1:9/schema.json"}) is None
+    documents = {"https://example.invalid/defs.json": {"$defs": {"x": {"type": "string"}}}}
+    check = FastCheckCompiler(documents).compile(
+        {"$ref": "https://example.invalid/defs.json#/$defs/x"}
+    )
+    assert check is not None and check("a") and not check(1)
+
+
+def test_compiled_code_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path))
+    schema = {"properties": {"a": {"type": "integer"}}}
+    first = FastCheckCompiler().compile(schema)
+    cached = list(tmp_path.rglob("*.marshal"))
+    assert len(cached) == 1
+    second = FastCheckCompiler().compile(schema)
+    assert first is not None and second is not None
+    assert [second({"a": 1}), second({"a": "1"})] == [True, False]
+    cached[0].write_bytes(b"not marshal data")  # a damaged cache entry is rebuilt
+    third = FastCheckCompiler().compile(schema)
+    assert third is not None and not third({"a": "1"})
