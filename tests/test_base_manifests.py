@@ -24,7 +24,7 @@ from tests.conftest import crds_dir
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = REPO / "base"
-COMPONENTS = ("model-cache", "tracing", "token-limits", "dashboard")
+COMPONENTS = ("model-cache", "tracing", "token-limits", "dashboard", "kv-cache")
 
 BASE_OBJECTS = {
     ("InferenceService", "model"),
@@ -42,6 +42,11 @@ ADDED_BY = {
     "tracing": set(),
     "token-limits": {("BackendTrafficPolicy", "model-tokens")},
     "dashboard": {("ConfigMap", "model-dashboard")},
+    "kv-cache": {
+        ("Deployment", "model-kv-cache"),
+        ("Service", "model-kv-cache"),
+        ("NetworkPolicy", "model-kv-cache"),
+    },
 }
 Docs = list[dict[str, Any]]
 
@@ -279,14 +284,47 @@ def test_predictor_passes_the_usual_policy_linters(everything: Docs) -> None:
 def test_tracing_component_appends_at_documented_indexes(everything: Docs) -> None:
     model = by_id(everything)["InferenceService", "model"]["spec"]["predictor"]["model"]
     assert model["args"][4].startswith("--otlp-traces-endpoint=")
-    assert len(model["args"]) == 5
-    assert [e["name"] for e in model["env"][3:]] == [
+    assert [e["name"] for e in model["env"][3:8]] == [
         "OTEL_SERVICE_NAME",
         "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
         "OTEL_TRACES_SAMPLER",
         "OTEL_TRACES_SAMPLER_ARG",
     ]
+
+
+LMCACHE_ENV = [
+    "LMCACHE_REMOTE_URL",
+    "LMCACHE_REMOTE_SERDE",
+    "LMCACHE_CHUNK_SIZE",
+    "LMCACHE_LOCAL_CPU",
+    "LMCACHE_MAX_LOCAL_CPU_SIZE",
+]
+
+
+@pytest.mark.parametrize("traced", [True, False], ids=["after-tracing", "alone"])
+def test_kv_cache_component_appends_where_the_generator_expects(
+    traced: bool, tmp_path: Path
+) -> None:
+    from fleetgen.render.kv_cache import EGRESS_INDEX, list_positions
+
+    components = ("tracing", "kv-cache") if traced else ("kv-cache",)
+    objs = by_id(render(write_overlay(tmp_path, components)))
+    model = objs["InferenceService", "model"]["spec"]["predictor"]["model"]
+    arg, env = list_positions(traced)
+    assert model["args"][arg] == (
+        '--kv-transfer-config={"kv_connector":"LMCacheConnectorV1","kv_role":"kv_both"}'
+    )
+    assert len(model["args"]) == arg + 1
+    assert [e["name"] for e in model["env"][env:]] == LMCACHE_ENV
+    egress = objs["NetworkPolicy", "model"]["spec"]["egress"]
+    assert len(egress) == EGRESS_INDEX + 1
+    redis = objs["Deployment", "model-kv-cache"]["spec"]["template"]
+    assert (
+        egress[EGRESS_INDEX]["to"][0]["podSelector"]["matchLabels"] == redis["metadata"]["labels"]
+    )
+    (port,) = redis["spec"]["containers"][0]["ports"]
+    assert egress[EGRESS_INDEX]["ports"] == [{"protocol": "TCP", "port": port["containerPort"]}]
 
 
 def resolve(doc: Any, pointer: str) -> Any:

@@ -59,8 +59,8 @@ def test_argocd_entry_point_validates_strictly() -> None:
     docs = load_manifests(build(GENERATED), source="applicationsets")
     counts = {kind: sum(d["kind"] == kind for d in docs) for kind in {d["kind"] for d in docs}}
     # 3 environments x (models + platform project); 4 clusters x (ApplicationSet + platform app
-    # + prerequisites: 12 pinned charts, 13 in prod with Loki).
-    assert counts == {"AppProject": 6, "ApplicationSet": 4, "Application": 4 + 12 * 2 + 13 * 2}
+    # + prerequisites: 12 pinned charts, 14 in prod with Loki and its log agent).
+    assert counts == {"AppProject": 6, "ApplicationSet": 4, "Application": 4 + 12 * 2 + 14 * 2}
     assert [(d["kind"], v.path, v.message) for d in docs for v in schemas.validate(d)] == []
     waves = {
         d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
@@ -137,7 +137,7 @@ def test_app_wiring(app: Path) -> None:
     rules = one(docs, "PrometheusRule")["spec"]["groups"][0]["rules"]
     for rule in rules:
         assert set(re.findall(r'model_name="([^"]*)"', rule["expr"])) == {served}
-    policy = one(docs, "NetworkPolicy")
+    (policy,) = [d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name]
     assert policy["spec"]["podSelector"]["matchLabels"] == {
         "serving.kserve.io/inferenceservice": name
     }

@@ -102,6 +102,14 @@ class Platform:
 
 
 @dataclass(frozen=True, slots=True)
+class CertIssuer:
+    """The cert-manager issuer of the gateway certificate."""
+
+    kind: str  # ClusterIssuer or Issuer
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Gateway:
     name: str
     namespace: str
@@ -111,6 +119,7 @@ class Gateway:
     proxy_namespace: str
     tls_secret: str
     buffer_limit: str
+    cert_issuer: CertIssuer | None  # set: cert-manager writes tls_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +240,14 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             proxy_namespace=gw["proxyNamespace"],
             tls_secret=gw["tls"]["secretName"],
             buffer_limit=str(gw["bufferLimit"]),
+            cert_issuer=(
+                CertIssuer(
+                    gw["tls"]["certManager"]["issuer"]["kind"],
+                    gw["tls"]["certManager"]["issuer"]["name"],
+                )
+                if "certManager" in gw["tls"]
+                else None
+            ),
         ),
         api_keys=ApiKeys(
             source=keys["source"],

@@ -131,6 +131,16 @@ class Observability:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedKvCache:
+    """LMCache with a Redis tier shared by the model's replicas (one Redis per namespace)."""
+
+    enabled: bool
+    memory: str  # Redis memory request = limit, e.g. "16Gi"
+    local_cpu_gib: float  # LMCache CPU tier per GPU worker; 0 = off
+    chunk_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class EnvironmentOverride:
     """What differs for one environment; None means the descriptor's value."""
 
@@ -140,6 +150,7 @@ class EnvironmentOverride:
     image: str | None
     min_replicas: int | None
     max_replicas: int | None
+    kv_cache_shared: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +169,7 @@ class Descriptor:
     tenants: tuple[TenantBudget, ...]
     cache_enabled: bool
     cache_size: str | None
+    kv_cache: SharedKvCache
     observability: Observability
     environments: Mapping[str, EnvironmentOverride]
     source: Source
@@ -254,6 +266,12 @@ def descriptor_from(data: Mapping[str, Any], source: Source) -> Descriptor:
         ),
         cache_enabled=spec["cache"]["enabled"],
         cache_size=spec["cache"].get("size"),
+        kv_cache=SharedKvCache(
+            enabled=spec["kvCache"]["shared"]["enabled"],
+            memory=spec["kvCache"]["shared"]["memory"],
+            local_cpu_gib=float(spec["kvCache"]["shared"]["localCpuGiB"]),
+            chunk_size=spec["kvCache"]["shared"]["chunkSize"],
+        ),
         observability=Observability(
             tracing=tracing["enabled"],
             sampling=float(tracing["sampling"]),
@@ -274,6 +292,7 @@ def descriptor_from(data: Mapping[str, Any], source: Source) -> Descriptor:
                     image=o.get("image"),
                     min_replicas=o.get("replicas", {}).get("min"),
                     max_replicas=o.get("replicas", {}).get("max"),
+                    kv_cache_shared=o.get("kvCache", {}).get("shared", {}).get("enabled"),
                 )
                 for env, o in spec["environments"].items()
             }

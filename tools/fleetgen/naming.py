@@ -13,6 +13,7 @@ ISVC_PLUS_NAMESPACE_MAX = 52
 PREDICTOR_SUFFIX = "-predictor"
 VLLM_PORT = 8080
 SERVICE_PORT = 80
+KV_CACHE_PORT = 6379  # Redis; the Service, the container and LMCache's URL all use it
 
 
 def isvc(model: str) -> str:
@@ -45,6 +46,16 @@ def token_policy(model: str) -> str:
 
 def local_model_cache(model: str) -> str:
     return isvc(model)
+
+
+def kv_cache(model: str) -> str:
+    """Deployment, Service and NetworkPolicy of the model's shared KV-cache Redis."""
+    return f"{isvc(model)}-kv-cache"
+
+
+def kv_cache_url(model: str, namespace: str) -> str:
+    """LMCache's remote backend: the Redis Service of the model in its namespace."""
+    return f"redis://{kv_cache(model)}.{namespace}.svc.cluster.local:{KV_CACHE_PORT}"
 
 
 def app_name(env: str, cluster: str, model: str) -> str:

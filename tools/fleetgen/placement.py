@@ -27,6 +27,7 @@ class Placement:
     image: str
     min_replicas: int
     max_replicas: int
+    shared_kv_cache: bool
 
     @property
     def pool(self) -> Pool | None:
@@ -47,6 +48,13 @@ class Placement:
         if overridden is not None:
             return src.at("spec", "environments", env, "replicas", bound)
         return src.at("spec", "autoscaling", f"{bound}Replicas")
+
+    def shared_kv_cache_at(self) -> Location:
+        """Where the shared KV-cache tier is switched: the override, else kvCache.shared."""
+        src, env = self.descriptor.source, self.environment.name
+        if self.override.kv_cache_shared is not None:
+            return src.at("spec", "environments", env, "kvCache", "shared", "enabled")
+        return src.at("spec", "kvCache", "shared", "enabled")
 
 
 def placements_of(descriptor: Descriptor, env: Environment) -> Iterator[Placement]:
@@ -72,6 +80,11 @@ def placements_of(descriptor: Descriptor, env: Environment) -> Iterator[Placemen
             ),
             max_replicas=(
                 override.max_replicas if override.max_replicas is not None else scale.max_replicas
+            ),
+            shared_kv_cache=(
+                override.kv_cache_shared
+                if override.kv_cache_shared is not None
+                else descriptor.kv_cache.enabled
             ),
         )
 

@@ -45,6 +45,7 @@ class Change:
     deprecate_metrics: frozenset[str] = frozenset()
     add_labels: frozenset[str] = frozenset()
     remove_labels: frozenset[str] = frozenset()
+    add_kv_connectors: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,6 +214,9 @@ VERSION_CHANGES: tuple[tuple[str, Change], ...] = (
     (
         "0.9",
         Change(
+            # The V1 KV-connector API with LMCacheConnectorV1 (PR #16625, first in 0.8.5; in
+            # the 0.9.0 API docs). --kv-transfer-config itself is older (0.8 flags above).
+            add_kv_connectors=_fs("LMCacheConnectorV1"),
             # API-server scale-out (PR #17546), DP across nodes, KV events; config dataclasses
             # give every boolean engine option a --no- form (approx.).
             add_flags=_fs(
@@ -391,6 +395,9 @@ VERSION_CHANGES: tuple[tuple[str, Change], ...] = (
 PATCH_CHANGES: tuple[tuple[str, Change], ...] = (
     # PR #18354 shipped in 0.9.2: the renamed metrics appear next to the gpu_* ones.
     ("0.9.2", Change(add_metrics=_KV_RENAMED, deprecate_metrics=_GPU_PREFIXED)),
+    # PR #16625 (the V1 LMCache connector) shipped in 0.8.5 (approx.: LMCache PR #976 adapts
+    # LMCache to "the vLLM 0.8.5 API" of KVConnectorBase_V1).
+    ("0.8.5", Change(add_kv_connectors=_fs("LMCacheConnectorV1"))),
 )
 
 FLAGS_SET_BY_FLEETGEN: frozenset[str] = frozenset(
@@ -452,6 +459,8 @@ class RuntimeContract:
     deprecated_metrics: frozenset[str] = frozenset()
     # Flags an earlier covered version accepted and this one rejects.
     removed_flags: frozenset[str] = frozenset()
+    # Names --kv-transfer-config's kv_connector accepts (those fleetgen wires).
+    kv_connectors: frozenset[str] = frozenset()
 
     def accepts_flag(self, flag: str) -> bool:
         """True if ``flag`` ("--flag", "--flag=value", "-tp", "--x.y=z") is accepted."""
@@ -509,6 +518,7 @@ def _apply(contract: RuntimeContract, version: str, change: Change) -> RuntimeCo
         hidden_metrics=hidden,
         deprecated_metrics=deprecated,
         removed_flags=removed,
+        kv_connectors=contract.kv_connectors | change.add_kv_connectors,
     )
 
 

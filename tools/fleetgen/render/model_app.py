@@ -14,7 +14,7 @@ from fleetgen.catalog.gpus import get_gpu
 from fleetgen.checks.policy import image_location
 from fleetgen.fitting import fit_placement
 from fleetgen.placement import Placement
-from fleetgen.render import promql
+from fleetgen.render import kv_cache, promql
 from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
 from fleetgen.render.dashboard import dashboard
 from fleetgen.render.patches import Patch, pointer
@@ -257,6 +257,9 @@ def network_policy(p: Placement) -> Patch:
     policy.replace(
         pointer("spec", "podSelector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
     )
+    if kv_cache.COMPONENT in components(p):
+        # Before egress rule 1 may be removed: the component's rule sits at a fixed index.
+        kv_cache.select_redis(policy, p)
     ns_label = ("namespaceSelector", "matchLabels", "kubernetes.io/metadata.name")
     policy.replace(pointer("spec", "ingress", 0, "from", 0, *ns_label), env.gateway.proxy_namespace)
     policy.replace(pointer("spec", "ingress", 1, "from", 0, *ns_label), env.prometheus.namespace)
@@ -398,6 +401,19 @@ def model_cache(p: Placement) -> Patch:
     return patch
 
 
+def shared_kv_cache(p: Placement) -> list[Patch]:
+    """LMCache settings on the InferenceService and the model's Redis objects."""
+    name, base = naming.kv_cache(p.descriptor.name), "model-kv-cache"
+    deployment = _common(Patch("apps", "v1", "Deployment", base), p, name)
+    service = _common(Patch("", "v1", "Service", base), p, name)
+    policy = _common(Patch("networking.k8s.io", "v1", "NetworkPolicy", base), p, name)
+    traced = "tracing" in components(p)
+    return [
+        kv_cache.connector_config(p, traced=traced),
+        *kv_cache.redis_objects(deployment, service, policy, p),
+    ]
+
+
 def components(p: Placement) -> list[str]:
     """The optional base components this placement uses, in a fixed order."""
     desc, pool = p.descriptor, p.pool
@@ -410,6 +426,8 @@ def components(p: Placement) -> list[str]:
         chosen.append("token-limits")
     if desc.observability.dashboard:
         chosen.append("dashboard")
+    if p.shared_kv_cache:
+        chosen.append(kv_cache.COMPONENT)
     return chosen
 
 
@@ -427,7 +445,8 @@ def app_patches(p: Placement) -> list[Patch]:
         *gateway_objects(p),
         security_policy(p),
         *monitoring_objects(p),
-        *(extra[name](p) for name in components(p)),
+        *(extra[name](p) for name in components(p) if name in extra),
+        *(shared_kv_cache(p) if kv_cache.COMPONENT in components(p) else []),
     ]
 
 

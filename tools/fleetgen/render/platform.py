@@ -84,6 +84,27 @@ def gateway(env: Environment) -> list[Patch]:
     return [main, traffic, config]
 
 
+def certificate(env: Environment) -> tuple[str | None, list[Patch]]:
+    """The cert-manager component and its Certificate, when cert-manager issues the TLS Secret."""
+    gw, issuer = env.gateway, env.gateway.cert_issuer
+    if issuer is None:
+        return None, []
+    cert = _named(
+        env,
+        Patch("cert-manager.io", "v1", "Certificate", "ai-gateway-tls"),
+        gw.tls_secret,
+        gw.namespace,
+    )
+    tls_at = env.source.at("spec", "gateway", "tls")
+    # The same value as every listener's certificateRef (gateway() above).
+    cert.replace("/spec/secretName", gw.tls_secret, origin=tls_at)
+    cert.replace("/spec/dnsNames", list(gw.hostnames), origin=env.source.at("spec", "gateway"))
+    cert.replace(
+        "/spec/issuerRef", {"group": "cert-manager.io", "kind": issuer.kind, "name": issuer.name}
+    )
+    return "cert-manager", [cert]
+
+
 def monitoring(env: Environment, models: list[str]) -> list[Patch]:
     ns = env.prometheus.namespace
     rule = _named(
@@ -196,22 +217,23 @@ def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
 def platform_patches(env: Environment, models: list[str]) -> list[Patch]:
     """Every JSON6902 patch of one cluster's platform overlay."""
     _, key_patches = api_keys(env)
-    return [*gateway(env), *monitoring(env, models), *key_patches]
+    _, cert_patches = certificate(env)
+    return [*gateway(env), *monitoring(env, models), *key_patches, *cert_patches]
 
 
 def render_platform(env: Environment, cluster: Cluster, models: list[str]) -> dict[str, bytes]:
     """The platform overlay of one cluster, and the Application that delivers it."""
     directory = layout.platform_dir(env.name, cluster.name)
-    component, _ = api_keys(env)
+    chosen = [name for name in (api_keys(env)[0], certificate(env)[0]) if name]
     patches = platform_patches(env, models)
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": [layout.relative(directory, layout.BASE_PLATFORM)],
     }
-    if component:
+    if chosen:
         kustomization["components"] = [
-            layout.relative(directory, layout.platform_component(component))
+            layout.relative(directory, layout.platform_component(name)) for name in chosen
         ]
     kustomization["patches"] = [p.entry() for p in patches]
     header = (

@@ -15,6 +15,10 @@ from fleetgen.environment import Cluster, Environment
 
 AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
 AI_GATEWAY_EXTENSION = f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local"
+# The Loki chart names its gateway Service `<fullname>-gateway`; both are pinned in Loki's
+# values so the log agent's push URL is derived from the same two constants.
+LOKI_FULLNAME = "loki"
+LOKI_GATEWAY_PORT = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("envoyGatewayCrd", "envoy-gateway-system", -4),
     Component("aiGatewayCrd", AI_GATEWAY_NAMESPACE, -4),
     Component("externalSecrets", "external-secrets", -3),
+    Component("certManager", "cert-manager", -3),
     Component("kubePrometheusStack", "monitoring", -3),
     Component("keda", "keda", -3),
     Component("redis", "redis", -3),
@@ -37,6 +42,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("aiGateway", AI_GATEWAY_NAMESPACE, -2),
     Component("dcgmExporter", "monitoring", -2),
     Component("loki", "monitoring", -2),
+    Component("alloy", "monitoring", -2),
     Component("phoenix", "observability", -2),
 )
 
@@ -45,7 +51,67 @@ def kebab(key: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in key)
 
 
-def _values(key: str, env: Environment, uses_cache: bool) -> dict[str, Any]:
+def _namespace(component: Component, env: Environment) -> str:
+    chart = env.platform.prerequisites.get(component.key)
+    if chart is not None and chart.namespace:
+        return chart.namespace
+    if component.key == "phoenix" and env.phoenix and env.phoenix.namespace:
+        return env.phoenix.namespace
+    return component.namespace
+
+
+def loki_push_url(env: Environment) -> str:
+    """Where the log agent pushes: the Loki chart's gateway Service in Loki's namespace."""
+    (loki,) = [c for c in COMPONENTS if c.key == "loki"]
+    host = f"{LOKI_FULLNAME}-gateway.{_namespace(loki, env)}.svc.cluster.local"
+    return f"http://{host}:{LOKI_GATEWAY_PORT}/loki/api/v1/push"
+
+
+def _alloy_config(env: Environment, cluster: Cluster) -> str:
+    """Tail every container on the agent's node through the API server and push to Loki."""
+    # The Alloy chart sets HOSTNAME to spec.nodeName, so each DaemonSet pod takes its node.
+    return f"""\
+discovery.kubernetes "pods" {{
+  role = "pod"
+  selectors {{
+    role  = "pod"
+    field = "spec.nodeName=" + sys.env("HOSTNAME")
+  }}
+}}
+
+discovery.relabel "pods" {{
+  targets = discovery.kubernetes.pods.targets
+  rule {{
+    source_labels = ["__meta_kubernetes_namespace"]
+    target_label  = "namespace"
+  }}
+  rule {{
+    source_labels = ["__meta_kubernetes_pod_name"]
+    target_label  = "pod"
+  }}
+  rule {{
+    source_labels = ["__meta_kubernetes_pod_container_name"]
+    target_label  = "container"
+  }}
+}}
+
+loki.source.kubernetes "pods" {{
+  targets    = discovery.relabel.pods.output
+  forward_to = [loki.write.default.receiver]
+}}
+
+loki.write "default" {{
+  endpoint {{
+    url = "{loki_push_url(env)}"
+  }}
+  external_labels = {{
+    cluster = "{cluster.name}",
+  }}
+}}
+"""
+
+
+def _values(key: str, env: Environment, cluster: Cluster, uses_cache: bool) -> dict[str, Any]:
     selector = dict(env.prometheus.selector_labels)
     if key == "kserve":
         return {
@@ -93,30 +159,46 @@ def _values(key: str, env: Environment, uses_cache: bool) -> dict[str, Any]:
         return {"serviceMonitor": {"enabled": True, "additionalLabels": selector}}
     if key == "redis":
         return {"architecture": "standalone", "auth": {"enabled": False}}
+    if key == "loki":
+        return {
+            "fullnameOverride": LOKI_FULLNAME,
+            "gateway": {"enabled": True, "service": {"port": LOKI_GATEWAY_PORT}},
+        }
+    if key == "alloy":
+        return {"alloy": {"configMap": {"content": _alloy_config(env, cluster)}}}
+    if key == "certManager":
+        # The chart installs the Certificate CRD the platform layer's Certificate needs.
+        return {"crds": {"enabled": True}}
     return {}
+
+
+def _wanted(key: str, env: Environment) -> bool:
+    """Components that only exist for an opt-in feature of the environment."""
+    if key in ("loki", "alloy"):
+        return env.loki
+    if key == "certManager":
+        return env.gateway.cert_issuer is not None
+    return True
 
 
 def prerequisite_apps(
     env: Environment, cluster: Cluster, *, uses_cache: bool
 ) -> list[dict[str, Any]]:
-    """One Application per prerequisite the environment pins (Loki only when enabled)."""
+    """One Application per prerequisite the environment pins and uses (Loki and its log agent
+    only when logs are enabled, cert-manager only for a gateway Certificate)."""
     apps = []
     for component in COMPONENTS:
         chart = env.platform.prerequisites.get(component.key)
-        if chart is None or (component.key == "loki" and not env.loki):
+        if chart is None or not _wanted(component.key, env):
             continue
-        namespace = chart.namespace or (
-            env.phoenix.namespace
-            if component.key == "phoenix" and env.phoenix and env.phoenix.namespace
-            else component.namespace
-        )
+        namespace = _namespace(component, env)
         source: dict[str, Any] = {
             "repoURL": chart.repo_url,
             "chart": chart.chart,
             "targetRevision": chart.version,
             "helm": {"releaseName": kebab(component.key)},
         }
-        values = _values(component.key, env, uses_cache)
+        values = _values(component.key, env, cluster, uses_cache)
         if values:
             source["helm"]["valuesObject"] = values
         apps.append(

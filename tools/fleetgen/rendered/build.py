@@ -89,6 +89,14 @@ def _strip(doc: dict[str, Any], build_root: str) -> tuple[str | None, str | None
     origin = annotations.pop(ORIGIN, None)
     if not annotations:
         metadata.pop("annotations", None)
+    # commonAnnotations also reaches pod templates (Deployments and the like).
+    spec = doc.get("spec")
+    template = spec.get("template") if isinstance(spec, dict) else None
+    template_meta = template.get("metadata") if isinstance(template, dict) else None
+    if isinstance(template_meta, dict) and isinstance(template_meta.get("annotations"), dict):
+        template_meta["annotations"].pop(APP, None)
+        if not template_meta["annotations"]:
+            del template_meta["annotations"]
     base = None
     if isinstance(origin, str):
         path = (yaml.safe_load(origin) or {}).get("path")
@@ -121,15 +129,17 @@ def render_fleet(
     dirs = app_dirs(files)
     groups = _groups(dirs)
     with tempfile.TemporaryDirectory(prefix="fleetgen-render-") as tmp:
+        # kustomize needs files on disk: only the apps it builds are written, beside a link
+        # to the repository's base/; the fast renderer reads the planned files in memory.
         scratch = Path(tmp)
         (scratch / "base").symlink_to((root / "base").resolve(), target_is_directory=True)
-        for path, data in files.items():
-            target = scratch / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
 
         def with_kustomize(app: str) -> RenderedFleet:
             part = RenderedFleet(apps=1)
+            for path in (p for p in files if p.startswith(f"{app}/")):
+                target = scratch / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(files[path])
             source = scratch / app / "kustomization.yaml"
             source.write_bytes(_tagged(files[f"{app}/kustomization.yaml"], app, origins=True))
             try:
@@ -137,8 +147,6 @@ def render_fleet(
             except (KustomizeError, ManifestError) as exc:
                 part.failures.append((app, str(exc)))
                 return part
-            finally:
-                source.write_bytes(files[f"{app}/kustomization.yaml"])
             for doc in docs:
                 _, base = _strip(doc, app)
                 part.objects.append(RenderedObject(doc, app, base))
@@ -151,7 +159,7 @@ def render_fleet(
             part = RenderedFleet()
             for index, app in enumerate(apps):
                 try:
-                    docs = fastrender.render(scratch / app, scratch)
+                    docs = fastrender.render(root / app, root, files)
                 except (fastrender.Unsupported, OSError, ValueError, KeyError, IndexError):
                     part = _merge([part, with_kustomize(app)])
                     continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,35 @@ def _load_yaml(path: Path) -> tuple[Any, ...]:
     return tuple(d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None)
 
 
-def _kustomization(directory: Path) -> dict[str, Any]:
+class _Tree:
+    """The repository on disk with the planned (not yet written) generated files over it."""
+
+    def __init__(self, root: Path, planned: Mapping[str, bytes]) -> None:
+        self.root = root
+        self.planned = planned
+
+    def planned_bytes(self, path: Path) -> bytes | None:
+        try:
+            relative = path.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        return self.planned.get(relative)
+
+    def is_dir(self, path: Path) -> bool:
+        return path.is_dir() or self.planned_bytes(path / "kustomization.yaml") is not None
+
+
+def _kustomization(directory: Path, tree: _Tree) -> dict[str, Any]:
     path = directory / "kustomization.yaml"
-    if not path.is_file():
+    planned = tree.planned_bytes(path)
+    if planned is not None:
+        # Generated overlays are read once each: parsed, never cached.
+        loaded = yaml.load(planned, Loader=yaml.CSafeLoader)
+        data = loaded if loaded is not None else {}
+    elif not path.is_file():
         raise Unsupported(f"{directory}: no kustomization.yaml")
-    (data,) = _load_yaml(path) or ({},)
+    else:
+        (data,) = _load_yaml(path) or ({},)
     if not isinstance(data, dict) or set(data) - _KUSTOMIZATION_KEYS:
         raise Unsupported(f"{path}: uses {sorted(set(data) - _KUSTOMIZATION_KEYS)}")
     return data
@@ -111,12 +136,20 @@ def _matches(doc: Doc, target: dict[str, Any]) -> bool:
     )
 
 
-def _patch(docs: list[tuple[Doc, str]], patches: list[Any], directory: Path) -> None:
+def _patch(docs: list[tuple[Doc, str]], patches: list[Any], directory: Path, tree: _Tree) -> None:
+    by_name: dict[Any, list[Doc]] = {}
+    for doc, _ in docs:  # patches target one object by name: look it up, do not scan
+        for name in {doc.get(_ORIGINAL), doc.get("metadata", {}).get("name")}:
+            by_name.setdefault(name, []).append(doc)
     for entry in patches:
         if not isinstance(entry, dict) or "patch" not in entry or "target" not in entry:
+            path = directory / str(entry.get("path")) if isinstance(entry, dict) else None
+            planned = tree.planned_bytes(path) if path is not None else None
             text = (
-                (directory / str(entry.get("path"))).read_text()
-                if isinstance(entry, dict) and "path" in entry
+                planned.decode("utf-8")
+                if planned is not None
+                else path.read_text()
+                if path is not None and "path" in entry
                 else None
             )
             if text is None or "target" not in entry:
@@ -129,10 +162,17 @@ def _patch(docs: list[tuple[Doc, str]], patches: list[Any], directory: Path) -> 
             ops = yaml.load(text, Loader=yaml.CSafeLoader)
         if not isinstance(ops, list):
             raise Unsupported("strategic-merge patch")
-        for doc, _ in docs:
-            if _matches(doc, entry["target"]):
+        target = entry["target"]
+        if not isinstance(target, dict):
+            raise Unsupported(f"patch target {target!r}")
+        candidates = by_name.get(target["name"], []) if "name" in target else [d for d, _ in docs]
+        for doc in candidates:
+            if _matches(doc, target):
                 for op in ops:
                     _apply_op(doc, op)
+                renamed = by_name.setdefault(doc.get("metadata", {}).get("name"), [])
+                if not any(other is doc for other in renamed):
+                    renamed.append(doc)  # still found by its original name too
 
 
 def _transform(docs: list[tuple[Doc, str]], data: dict[str, Any]) -> None:
@@ -164,31 +204,38 @@ def _copy(path: Path, index: int) -> Doc:
     return copied
 
 
-def render(directory: Path, root: Path) -> list[tuple[Doc, str]]:
-    """(document, repository path of the file it came from) for a kustomization directory."""
-    docs = build(directory, root)
+def render(
+    directory: Path, root: Path, planned: Mapping[str, bytes] | None = None
+) -> list[tuple[Doc, str]]:
+    """(document, repository path of the file it came from) for a kustomization directory.
+
+    ``planned`` maps repository paths to generated files not written yet; they take the
+    place of whatever is on disk under ``root``.
+    """
+    docs = build(directory, _Tree(root, planned or {}))
     for doc, _ in docs:
         doc.pop(_ORIGINAL, None)
     return docs
 
 
-def build(directory: Path, root: Path) -> list[tuple[Doc, str]]:
+def build(directory: Path, tree: _Tree) -> list[tuple[Doc, str]]:
     """Like render(), with each document still carrying its original name."""
-    data = _kustomization(directory)
+    root = tree.root
+    data = _kustomization(directory, tree)
     if data.get("kind") not in (None, "Kustomization", "Component"):
         raise Unsupported(f"kind {data.get('kind')}")
     docs: list[tuple[Doc, str]] = []
     for entry in data.get("resources", []) or []:
         target = _join(directory, entry)
-        if target.is_dir():
-            docs.extend(build(target, root))
+        if tree.is_dir(target):
+            docs.extend(build(target, tree))
         else:
             origin = target.relative_to(root).as_posix()
             docs.extend((_copy(target, i), origin) for i in range(len(_load_yaml(target))))
     _transform(docs, {k: v for k, v in data.items() if k == "labels"})
     for entry in data.get("components", []) or []:
         component = _join(directory, entry)
-        parts = _kustomization(component)
+        parts = _kustomization(component, tree)
         added: list[tuple[Doc, str]] = []
         for resource in parts.get("resources", []) or []:
             path = _join(component, resource)
@@ -196,9 +243,9 @@ def build(directory: Path, root: Path) -> list[tuple[Doc, str]]:
             added.extend((_copy(path, i), origin) for i in range(len(_load_yaml(path))))
         docs.extend(added)
         _transform(docs, {k: v for k, v in parts.items() if k == "labels"})
-        _patch(docs, parts.get("patches", []) or [], component)
+        _patch(docs, parts.get("patches", []) or [], component, tree)
         if parts.get("components") or parts.get("commonAnnotations"):
             raise Unsupported("nested components")
-    _patch(docs, data.get("patches", []) or [], directory)
+    _patch(docs, data.get("patches", []) or [], directory, tree)
     _transform(docs, {k: v for k, v in data.items() if k == "commonAnnotations"})
     return docs

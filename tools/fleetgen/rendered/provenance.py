@@ -7,9 +7,9 @@ started from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from fleetgen import layout
@@ -52,6 +52,8 @@ def _length(base: ParsedFile | None, parts: list[str | int]) -> int:
 class Provenance:
     root: Path
     patches: dict[tuple[str, str, str], Patch] = field(default_factory=dict)
+    # app directory -> how to recompute its patches; only apps with a finding ever need it
+    pending: dict[str, Callable[[], Iterable[Patch]]] = field(default_factory=dict)
 
     def add(self, app: str, patches: Iterable[Patch]) -> None:
         for patch in patches:
@@ -59,6 +61,8 @@ class Provenance:
 
     def locate(self, obj: RenderedObject, pointer: str = "") -> Location:
         """The descriptor/environment line that set `pointer`, else its base file line."""
+        if obj.app in self.pending:
+            self.add(obj.app, self.pending.pop(obj.app)())
         patch = self.patches.get((obj.app, obj.kind, obj.name))
         base = _parsed(self.root / obj.base_file, obj.base_file) if obj.base_file else None
         parts = _parts(pointer)
@@ -95,16 +99,19 @@ def _parsed(path: Path, rel: str) -> ParsedFile | None:
 
 
 def provenance(root: Path, fleet: Fleet) -> Provenance:
-    """The patches of every app, indexed by (app directory, kind, rendered name)."""
+    """The patches of every app, indexed by (app directory, kind, rendered name).
+
+    Patches are recomputed per app on first use: a clean fleet never pays for it.
+    """
     found = Provenance(root)
     names: dict[tuple[str, str], list[str]] = {}
     for p in placements(fleet):
-        found.add(
-            layout.app_dir(p.environment.name, p.cluster.name, p.descriptor.name), app_patches(p)
-        )
+        app = layout.app_dir(p.environment.name, p.cluster.name, p.descriptor.name)
+        found.pending[app] = partial(app_patches, p)
         names.setdefault((p.environment.name, p.cluster.name), []).append(p.descriptor.name)
     for env in fleet.environments.values():
         for cluster in env.clusters:
             models = sorted(names.get((env.name, cluster.name), []))
-            found.add(layout.platform_dir(env.name, cluster.name), platform_patches(env, models))
+            app = layout.platform_dir(env.name, cluster.name)
+            found.pending[app] = partial(platform_patches, env, models)
     return found
