@@ -6,7 +6,7 @@ import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,8 +116,18 @@ def _canonical(docs: list[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps(d, sort_keys=True) for d in docs)
 
 
+def cluster_dirs(files: Mapping[str, bytes]) -> dict[str, int]:
+    """Every cluster directory with apps (applicationsets/<env>/<cluster>) -> its app count."""
+    return {cluster: len(apps) for cluster, apps in _groups(app_dirs(files)).items()}
+
+
 def render_fleet(
-    root: Path, files: Mapping[str, bytes], *, engine: str = "fast", jobs: int | None = None
+    root: Path,
+    files: Mapping[str, bytes],
+    *,
+    engine: str = "fast",
+    jobs: int | None = None,
+    clusters: Collection[str] | None = None,
 ) -> RenderedFleet:
     """Materialize the planned files beside the repository's base/ and build every app.
 
@@ -126,8 +136,9 @@ def render_fleet(
     a note says so. engine "kustomize" builds every app with kustomize.
     """
     result = RenderedFleet()
-    dirs = app_dirs(files)
-    groups = _groups(dirs)
+    groups = _groups(app_dirs(files))
+    if clusters is not None:
+        groups = {cluster: apps for cluster, apps in groups.items() if cluster in clusters}
     with tempfile.TemporaryDirectory(prefix="fleetgen-render-") as tmp:
         # kustomize needs files on disk: only the apps it builds are written, beside a link
         # to the repository's base/; the fast renderer reads the planned files in memory.

@@ -1,7 +1,15 @@
-"""`fleetgen validate --rendered`: render every app, validate schemas and CEL, link references."""
+"""`fleetgen validate --rendered`: render every app, validate schemas and CEL, link references.
+
+Clusters are independent (every reference the linker follows stays inside one cluster), so
+on a large fleet they are split into shards checked by forked worker processes, one per
+core; the findings are the same as checking them in one process (a test holds it).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,12 +20,14 @@ from fleetgen.diagnostics import Diagnostic, Location
 from fleetgen.kube.schema_store import SchemaStore
 from fleetgen.loading.fleet import Fleet
 from fleetgen.render.plan import build_plan
-from fleetgen.rendered.build import render_fleet
+from fleetgen.rendered.build import cluster_dirs, render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
-from fleetgen.rendered.provenance import provenance
+from fleetgen.rendered.provenance import Provenance, provenance
 
 _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
+# Below this many apps, starting worker processes costs more than it saves.
+PARALLEL_FROM_APPS = 200
 
 
 def schema_store(schema_dirs: Sequence[Path], kubernetes_version: str) -> SchemaStore:
@@ -34,6 +44,32 @@ class RenderedResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything a shard needs; a forked worker inherits it instead of unpickling it."""
+
+    root: Path
+    fleet: Fleet
+    files: dict[str, bytes]
+    where: Provenance
+    store: SchemaStore
+    engine: str
+    shards: list[list[str]]
+
+
+@dataclass(slots=True)
+class _ShardResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # api/kind -> (app, FG703) for the first object of a kind without a schema
+    first_missing: dict[str, tuple[str, Diagnostic]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    objects: int = 0
+    apps: int = 0
+    cel_evaluated: int = 0
+    cel_transition: int = 0
+    cel_not_evaluated: Counter[str] = field(default_factory=Counter)
+
+
 def validate_rendered(
     root: Path,
     fleet: Fleet,
@@ -41,11 +77,75 @@ def validate_rendered(
     schema_dirs: Sequence[Path],
     kubernetes_version: str = "1.32.0",
     engine: str = "fast",
+    jobs: int | None = None,
 ) -> RenderedResult:
-    result = RenderedResult()
     plan = build_plan(fleet)
-    rendered = render_fleet(root, plan.files, engine=engine)
-    where = provenance(root, fleet)
+    store = schema_store(schema_dirs, kubernetes_version)
+    clusters = cluster_dirs(plan.files)
+    workers = _workers(jobs, sum(clusters.values()), len(clusters))
+    if workers > 1:
+        store.preload()  # parse the schemas once, before the workers fork
+    job = _Job(
+        root,
+        fleet,
+        dict(plan.files),
+        provenance(root, fleet),
+        store,
+        engine,
+        _shards(clusters, workers),
+    )
+    in_process = (_check_shard(job, index) for index in range(len(job.shards)))
+    return _merge(_in_workers(job) if workers > 1 else list(in_process), engine)
+
+
+def _workers(jobs: int | None, apps: int, clusters: int) -> int:
+    if jobs is None:
+        if apps < PARALLEL_FROM_APPS:
+            return 1
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    # fork is what makes sharing the loaded fleet and schemas cheap; macOS frameworks are
+    # not fork-safe, and without fork one process it is.
+    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(jobs, clusters))
+
+
+def _shards(clusters: dict[str, int], count: int) -> list[list[str]]:
+    """Clusters in `count` shards of about equal app counts (largest first, greedy)."""
+    shards: list[list[str]] = [[] for _ in range(max(1, count))]
+    loads = [0] * len(shards)
+    for cluster in sorted(clusters, key=lambda c: (-clusters[c], c)):
+        lightest = loads.index(min(loads))
+        shards[lightest].append(cluster)
+        loads[lightest] += clusters[cluster]
+    return [sorted(shard) for shard in shards if shard] or [[]]
+
+
+_ACTIVE: _Job | None = None  # set in the parent just before forking
+
+
+def _in_workers(job: _Job) -> list[_ShardResult]:
+    global _ACTIVE
+    _ACTIVE = job
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(len(job.shards)) as pool:
+            return pool.map(_check_active_shard, range(len(job.shards)))
+    finally:
+        _ACTIVE = None
+
+
+def _check_active_shard(index: int) -> _ShardResult:
+    assert _ACTIVE is not None, "worker started without a job"
+    return _check_shard(_ACTIVE, index)
+
+
+def _check_shard(job: _Job, index: int) -> _ShardResult:
+    """Render one shard's clusters, validate every object, link every cluster graph."""
+    result = _ShardResult()
+    rendered = render_fleet(job.root, job.files, engine=job.engine, clusters=job.shards[index])
+    result.apps, result.objects, result.notes = rendered.apps, len(rendered.objects), rendered.notes
+    where, store = job.where, job.store
     for app, message in rendered.failures:
         first = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
         result.diagnostics.append(
@@ -55,27 +155,25 @@ def validate_rendered(
                 Location(f"{app}/kustomization.yaml"),
             )
         )
-    store = schema_store(schema_dirs, kubernetes_version)
     totals = store.cel_totals
-    # The store is shared within a process: count this run's CEL work as a difference.
+    # The store is shared within a process: count this shard's CEL work as a difference.
     evaluated, skipped, not_evaluated = (
         totals.evaluated,
         totals.skipped_transition,
         Counter(totals.not_evaluated),
     )
-    missing: Counter[str] = Counter()
     for obj in rendered.objects:
         api, kind = str(obj.doc.get("apiVersion", "")), obj.kind
         if store.validator_for(api, kind) is None:
-            missing[f"{api}/{kind}"] += 1
-            if missing[f"{api}/{kind}"] == 1:
-                result.diagnostics.append(
+            if f"{api}/{kind}" not in result.first_missing:
+                result.first_missing[f"{api}/{kind}"] = (
+                    obj.app,
                     diag(
                         "FG703",
                         f"no schema for {api}/{kind} ({obj.kind} {obj.name} in {obj.app})",
                         where.locate(obj),
                         hint="import its CRD with `fleetgen schemas import`",
-                    )
+                    ),
                 )
             continue
         for violation in store.validate(obj.doc):
@@ -96,23 +194,43 @@ def validate_rendered(
                 )
             )
     for graph in graphs(rendered.objects):
-        env = fleet.environments.get(graph.env)
+        env = job.fleet.environments.get(graph.env)
         if env is not None:
             result.diagnostics.extend(link(LinkContext(graph, env, where)))
+    result.cel_evaluated = totals.evaluated - evaluated
+    result.cel_transition = totals.skipped_transition - skipped
+    result.cel_not_evaluated = totals.not_evaluated - not_evaluated
+    return result
+
+
+def _merge(parts: list[_ShardResult], engine: str) -> RenderedResult:
+    result = RenderedResult()
+    first_missing: dict[str, tuple[str, Diagnostic]] = {}
+    for part in parts:
+        result.diagnostics.extend(part.diagnostics)
+        for kind, found in part.first_missing.items():
+            # Apps render in sorted order: the smallest app is the first in the whole fleet.
+            if kind not in first_missing or found[0] < first_missing[kind][0]:
+                first_missing[kind] = found
+    result.diagnostics.extend(first_missing[kind][1] for kind in sorted(first_missing))
+    objects, apps = sum(p.objects for p in parts), sum(p.apps for p in parts)
     result.notes.append(
-        f"rendered {len(rendered.objects)} objects from {rendered.apps} apps ({engine}"
+        f"rendered {objects} objects from {apps} apps ({engine}"
         + (
             ", first app of every cluster cross-checked with kustomize)"
             if engine == "fast"
             else ")"
         )
     )
-    result.notes.extend(rendered.notes)
-    missed = totals.not_evaluated - not_evaluated
+    for part in parts:
+        result.notes.extend(part.notes)
+    missed: Counter[str] = Counter()
+    for part in parts:
+        missed.update(part.cel_not_evaluated)
     reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(missed.items()))
     result.notes.append(
-        f"CEL rules: {totals.evaluated - evaluated} evaluated, "
+        f"CEL rules: {sum(p.cel_evaluated for p in parts)} evaluated, "
         f"{sum(missed.values())} not evaluated ({reasons or 'none'}), "
-        f"{totals.skipped_transition - skipped} transition rules skipped"
+        f"{sum(p.cel_transition for p in parts)} transition rules skipped"
     )
     return result
