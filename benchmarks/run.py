@@ -15,7 +15,10 @@ directory (default ``benchmarks/.work/``, git-ignored) and times, each as a fres
   cache lives in the work directory (``FLEETGEN_CACHE_DIR``), never in ``~/.cache``;
 * ``validate``   ``fleetgen validate`` (descriptors plus cross-references);
 * ``gen_cold``   ``fleetgen generate`` into an empty ``applicationsets/``;
-* ``gen_same``   ``fleetgen generate`` again on the unchanged tree (must change 0 files).
+* ``gen_same``   ``fleetgen generate`` again on the unchanged tree (must change 0 files);
+* ``rendered``   ``fleetgen validate --rendered`` against the CRDs named by ``--crds``
+  (default: ``$FLEETGEN_TEST_CRDS``; skipped without them) plus the test fixture CRDs, after
+  one unmeasured run that fills fleetgen's schema caches (as any earlier run would have).
 
 Anchors (skip with ``--no-anchors``): ``check-jsonschema`` on the same descriptor;
 ``kubectl kustomize`` on a sample of overlays (plus kubeconform when it is on PATH and
@@ -62,6 +65,7 @@ METRICS: dict[str, str] = {
     "validate": "full `fleetgen validate`",
     "gen_cold": "`fleetgen generate`, cold (empty `applicationsets/`)",
     "gen_same": "`fleetgen generate`, unchanged tree (0 files written)",
+    "rendered": "rendered validation: `fleetgen validate --rendered` (schemas, CEL, linker)",
     "checkjsonschema": "anchor: `check-jsonschema --schemafile descriptor.schema.json <one>`",
     "kustomize_one": "anchor: `kubectl kustomize` one overlay (median of the sample)",
     "kustomize_all": "anchor: `kubectl kustomize` × all overlays (extrapolated from the mean)",
@@ -375,6 +379,8 @@ def bench_size(
     result: dict[str, Any] = dict(cached)
     stats: dict[str, Any] = dict(result.get("stats", {}))
     wanted = [m for m in METRICS if not (args.no_anchors and m in ANCHORS)]
+    if args.crds is None:
+        wanted.remove("rendered")
     todo = [m for m in wanted if m not in stats]
     if not todo:
         log(f"N={models}: all metrics from {args.work.name}/ (--resume)")
@@ -442,6 +448,15 @@ def bench_size(
         "gen_same",
         lambda: measure([fleetgen, "generate"], root, repeat, timeout, check=_unchanged),
     )
+    if args.crds is not None:
+        rendered = [fleetgen, "validate", "--rendered", "--schema-dir", str(args.crds)]
+        rendered += ["--schema-dir", str(REPO / "tests" / "data" / "crds")]
+
+        def rendered_warm() -> Stat:
+            run_once(rendered, root, timeout)  # fills the converted-CRD and compiled caches
+            return measure(rendered, root, repeat, timeout)
+
+        record("rendered", rendered_warm)
     overlays = _overlays(root)
     gen_files, gen_bytes = _tree_size(root / "applicationsets")
     result["generated"] = {"files": gen_files, "bytes": gen_bytes, "overlays": len(overlays)}
@@ -613,6 +628,7 @@ def ratio_table(results: dict[int, dict[str, Any]]) -> list[str]:
         ("generate cold ÷ floor", "gen_cold", "floor"),
         ("generate unchanged ÷ floor", "gen_same", "floor"),
         ("kustomize × all overlays ÷ generate cold", "kustomize_all", "gen_cold"),
+        ("kustomize × all overlays ÷ rendered validation", "kustomize_all", "rendered"),
     ]
     lines = ["| ratio (wall / CPU) | " + " | ".join(f"N={n}" for n in sizes) + " |"]
     lines.append("|---|" + "---:|" * len(sizes))
@@ -816,9 +832,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="keep the caller's PYTHONDONTWRITEBYTECODE (measure uncached imports)",
     )
+    parser.add_argument(
+        "--crds",
+        type=Path,
+        default=Path(os.environ["FLEETGEN_TEST_CRDS"])
+        if os.environ.get("FLEETGEN_TEST_CRDS")
+        else None,
+        help="upstream CRDs for the rendered metric (default $FLEETGEN_TEST_CRDS)",
+    )
     parser.add_argument("--write", action="store_true", help=f"also write {RESULTS_MD.name}")
     args = parser.parse_args(raw)
     args.work = args.work.resolve()
+    args.crds = args.crds.resolve() if args.crds is not None else None
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
 
     def log(message: str) -> None:

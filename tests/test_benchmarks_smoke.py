@@ -5,6 +5,8 @@ No timing assertions: timings belong in benchmarks/RESULTS.md, not in the test s
 
 from __future__ import annotations
 
+import os
+
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +64,5 @@ def test_run_completes_without_anchors(tmp_path: Path) -> None:
     assert "| full `fleetgen validate` |" in result.stdout
     assert "N=5" in result.stdout
     assert list((work / "results").glob("N5-*.json"))
+    if os.environ.get("FLEETGEN_TEST_CRDS"):  # the rendered metric needs upstream CRDs
+        assert "| rendered validation: `fleetgen validate --rendered`" in result.stdout
