@@ -6,7 +6,6 @@ No timing assertions: timings belong in benchmarks/RESULTS.md, not in the test s
 from __future__ import annotations
 
 import os
-
 import subprocess
 import sys
 from pathlib import Path
