@@ -140,3 +140,14 @@ def test_model_on_one_cluster_gets_apps_there_only() -> None:
     assert not (prod / "prod-a" / "models" / "mixtral-8x7b-instruct").exists()
     assert (prod / "prod-a" / "models" / "llama-3-1-70b-instruct-fp8").is_dir()
     assert not (prod / "prod-b" / "models" / "llama-3-1-70b-instruct-fp8").exists()
+
+
+def test_plan_rendered_by_two_workers_is_byte_identical() -> None:
+    from fleetgen.loading.fleet import load_fleet
+    from fleetgen.render.plan import build_plan
+
+    fleet, problems = load_fleet(REPO)
+    assert not problems
+    alone, split = build_plan(fleet, jobs=1).files, build_plan(fleet, jobs=2).files
+    assert list(split.items()) == list(alone.items())  # same bytes, same order
+    assert sum(path.endswith("/kustomization.yaml") for path in alone) > 10

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fleetgen import parallel
 from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import load_fleet
 from fleetgen.rendered import validate as rendered
@@ -49,10 +50,23 @@ def test_two_workers_find_what_one_process_finds(tmp_path: Path) -> None:
 
 
 def test_small_fleets_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert rendered._workers(None, apps=rendered.PARALLEL_FROM_APPS - 1, clusters=4) == 1
-    monkeypatch.setattr(rendered.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    assert rendered._workers(None, apps=rendered.PARALLEL_FROM_APPS, clusters=4) == 2
-    assert rendered._workers(8, apps=10, clusters=3) == 3  # never more workers than clusters
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    assert parallel.workers(None, size=199, threshold=200, parts=4) == 1
+    assert parallel.workers(None, size=200, threshold=200, parts=4) == 2
+    assert parallel.workers(8, size=10, threshold=200, parts=3) == 3  # at most one per part
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    assert parallel.workers(8, size=10**6, threshold=200, parts=3) == 1
+
+
+def test_fork_map_keeps_order_and_runs_in_other_processes() -> None:
+    import os
+
+    parent = os.getpid()
+    results = parallel.fork_map(lambda i: (i * i, os.getpid()), 3)
+    assert [square for square, _ in results] == [0, 1, 4]
+    if parallel.can_fork():
+        assert all(pid != parent for _, pid in results)
 
 
 def test_shards_balance_apps_and_keep_every_cluster_once() -> None:

@@ -7,14 +7,13 @@ core; the findings are the same as checking them in one process (a test holds it
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from fleetgen import parallel
 from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic, Location
 from fleetgen.kube.schema_store import SchemaStore
@@ -46,7 +45,7 @@ class RenderedResult:
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    """Everything a shard needs; a forked worker inherits it instead of unpickling it."""
+    """Everything a shard needs (a forked worker inherits it; nothing is pickled)."""
 
     root: Path
     fleet: Fleet
@@ -82,7 +81,9 @@ def validate_rendered(
     plan = build_plan(fleet)
     store = schema_store(schema_dirs, kubernetes_version)
     clusters = cluster_dirs(plan.files)
-    workers = _workers(jobs, sum(clusters.values()), len(clusters))
+    workers = parallel.workers(
+        jobs, size=sum(clusters.values()), threshold=PARALLEL_FROM_APPS, parts=len(clusters)
+    )
     if workers > 1:
         store.preload()  # parse the schemas once, before the workers fork
     job = _Job(
@@ -94,20 +95,7 @@ def validate_rendered(
         engine,
         _shards(clusters, workers),
     )
-    in_process = (_check_shard(job, index) for index in range(len(job.shards)))
-    return _merge(_in_workers(job) if workers > 1 else list(in_process), engine)
-
-
-def _workers(jobs: int | None, apps: int, clusters: int) -> int:
-    if jobs is None:
-        if apps < PARALLEL_FROM_APPS:
-            return 1
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    # fork is what makes sharing the loaded fleet and schemas cheap; macOS frameworks are
-    # not fork-safe, and without fork one process it is.
-    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(jobs, clusters))
+    return _merge(parallel.fork_map(partial(_check_shard, job), len(job.shards)), engine)
 
 
 def _shards(clusters: dict[str, int], count: int) -> list[list[str]]:
@@ -119,25 +107,6 @@ def _shards(clusters: dict[str, int], count: int) -> list[list[str]]:
         shards[lightest].append(cluster)
         loads[lightest] += clusters[cluster]
     return [sorted(shard) for shard in shards if shard] or [[]]
-
-
-_ACTIVE: _Job | None = None  # set in the parent just before forking
-
-
-def _in_workers(job: _Job) -> list[_ShardResult]:
-    global _ACTIVE
-    _ACTIVE = job
-    try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(len(job.shards)) as pool:
-            return pool.map(_check_active_shard, range(len(job.shards)))
-    finally:
-        _ACTIVE = None
-
-
-def _check_active_shard(index: int) -> _ShardResult:
-    assert _ACTIVE is not None, "worker started without a job"
-    return _check_shard(_ACTIVE, index)
 
 
 def _check_shard(job: _Job, index: int) -> _ShardResult:
