@@ -169,18 +169,25 @@ class GenerateResult:
 
 def generate(root: Path, *, write: bool) -> GenerateResult:
     """Validate, render the whole fleet and (with `write`) apply it atomically."""
+    from fleetgen import layout
     from fleetgen.checks import run_checks
-    from fleetgen.output.writer import apply, compute_changes
+    from fleetgen.output import stamp
+    from fleetgen.output.writer import Changes, apply, compute_changes
     from fleetgen.render.plan import build_plan
 
     root = root.resolve()
+    digest = stamp.inputs_digest(root)  # before loading: an edit during the run re-renders
     fleet, diags = _load(root)
     diags.extend(run_checks(fleet))
     report = Report.of(diags)
     if not report.ok:
         return GenerateResult(report, None)
+    if stamp.tree_is_current(root, digest):
+        return GenerateResult(report, Changes())
     desired = build_plan(fleet).with_manifest()
     changes = apply(root, desired) if write else compute_changes(root, desired)
+    if write or changes.empty:
+        stamp.record(root, digest, desired[layout.MANIFEST])
     return GenerateResult(report, changes)
 
 
