@@ -110,10 +110,29 @@ def _shards(clusters: dict[str, int], count: int) -> list[list[str]]:
 
 
 def _check_shard(job: _Job, index: int) -> _ShardResult:
-    """Render one shard's clusters, validate every object, link every cluster graph."""
+    """Check one shard's clusters one at a time (memory: one cluster's objects at once)."""
     result = _ShardResult()
-    rendered = render_fleet(job.root, job.files, engine=job.engine, clusters=job.shards[index])
-    result.apps, result.objects, result.notes = rendered.apps, len(rendered.objects), rendered.notes
+    totals = job.store.cel_totals
+    # The store is shared within a process: count this shard's CEL work as a difference.
+    evaluated, skipped, not_evaluated = (
+        totals.evaluated,
+        totals.skipped_transition,
+        Counter(totals.not_evaluated),
+    )
+    for cluster in job.shards[index]:
+        _check_cluster(job, cluster, result)
+    result.cel_evaluated = totals.evaluated - evaluated
+    result.cel_transition = totals.skipped_transition - skipped
+    result.cel_not_evaluated = totals.not_evaluated - not_evaluated
+    return result
+
+
+def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
+    """Render one cluster's apps, validate every object, link the cluster's graph."""
+    rendered = render_fleet(job.root, job.files, engine=job.engine, clusters=[cluster])
+    result.apps += rendered.apps
+    result.objects += len(rendered.objects)
+    result.notes.extend(rendered.notes)
     where, store = job.where, job.store
     for app, message in rendered.failures:
         first = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
@@ -124,13 +143,6 @@ def _check_shard(job: _Job, index: int) -> _ShardResult:
                 Location(f"{app}/kustomization.yaml"),
             )
         )
-    totals = store.cel_totals
-    # The store is shared within a process: count this shard's CEL work as a difference.
-    evaluated, skipped, not_evaluated = (
-        totals.evaluated,
-        totals.skipped_transition,
-        Counter(totals.not_evaluated),
-    )
     for obj in rendered.objects:
         api, kind = str(obj.doc.get("apiVersion", "")), obj.kind
         if store.validator_for(api, kind) is None:
@@ -166,10 +178,6 @@ def _check_shard(job: _Job, index: int) -> _ShardResult:
         env = job.fleet.environments.get(graph.env)
         if env is not None:
             result.diagnostics.extend(link(LinkContext(graph, env, where)))
-    result.cel_evaluated = totals.evaluated - evaluated
-    result.cel_transition = totals.skipped_transition - skipped
-    result.cel_not_evaluated = totals.not_evaluated - not_evaluated
-    return result
 
 
 def _merge(parts: list[_ShardResult], engine: str) -> RenderedResult:
