@@ -64,6 +64,7 @@ VALID: dict[JsonPathT, str] = {
     ("spec", "autoscaling", "metric"): "vllm:num_requests_waiting",
     ("spec", "gateway", "tenants", 0, "name"): "search",
     ("spec", "cache", "size"): "10Gi",
+    ("spec", "kvCache", "shared", "memory"): "16Gi",
     ("spec", "environments", "dev", "clusters", 0): "dev-a",
     ("spec", "environments", "dev", "gpuPool"): "l4",
     ("spec", "environments", "dev", "image"): "vllm/vllm-openai:v0.11.2",
@@ -538,6 +539,55 @@ def test_pvc_storage_is_allowed_by_design(example_repo: Path) -> None:
     assert validate_text(example_repo, text).errors == ()
 
 
+ESCAPING_URIS = [
+    "pvc://models/../etc",
+    "pvc://models/a/../../x",
+    "pvc://models/..",
+    "s3://bucket/../other-bucket/m",
+    "gs://bucket/m/../../x",
+    "hf://org/../m",
+    "oci://registry.example.com/../m",
+    "pvc://Models/q",
+    "pvc://my_claim/q",
+    "pvc://claim~1/q",
+    "pvc://claim-/q",
+    "pvc://claim..x/q",
+    "pvc://" + "a" * 254 + "/q",
+]
+
+
+@pytest.mark.parametrize("uri", ESCAPING_URIS, ids=lambda u: u[:40])
+def test_storage_uris_that_escape_or_name_no_claim_are_rejected(
+    example_repo: Path, uri: str
+) -> None:
+    """The schema's pattern lets these through; a check refuses them (FG107)."""
+    path = ("spec", "model", "storageUri")
+    text = render_doc(edited(tiny_doc(), {path: uri}))
+    line, column = mark_of(text, path)
+    report = validate_text(example_repo, text)
+    assert located(report) == {("FG107", line, column)}
+    message = next(d.message for d in report.errors if d.code == "FG107")
+    assert "'..'" in message or "not a PersistentVolumeClaim name" in message, message
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "pvc://models",
+        "pvc://models.v1/a/b",
+        "pvc://" + "a" * 253 + "/q",
+        "s3://bucket/a..b/x",
+        "hf://org/m.../x",
+        "gs://bucket/./m",
+    ],
+    ids=lambda u: u[:40],
+)
+def test_storage_uris_with_dots_inside_names_are_accepted(example_repo: Path, uri: str) -> None:
+    """Control: only a whole '..' segment (and a bad claim name) is refused."""
+    text = render_doc(edited(tiny_doc(), {("spec", "model", "storageUri"): uri}))
+    assert validate_text(example_repo, text).errors == ()
+
+
 # --- extraArgs smuggling ---------------------------------------------------------------------
 
 SMUGGLED: list[tuple[str, set[str]]] = [
@@ -569,6 +619,55 @@ def test_extra_args_cannot_smuggle_flags(example_repo: Path, arg: str, codes: se
     text = render_doc(edited(tiny_doc(), field_edits(path, arg)))
     line, column = mark_of(text, path)
     assert located(validate_text(example_repo, text)) == {(c, line, column) for c in codes}
+
+
+FORBIDDEN = [
+    "--trust-remote-code",
+    "--trust-remote-code=true",
+    "--download-dir=/host/models",
+    "--tokenizer=evil-org/tokenizer",
+    "--hf-config-path=/tmp/config",
+    "--model-loader-extra-config=s3://evil/weights",
+    "--config=/mnt/models/vllm.yaml",
+    "--tool-parser-plugin=/mnt/models/plugin.py",
+    "--allowed-local-media-path=/",
+    "--load-format=pt",
+    "--load-format=npcache",
+    "--load-format=dummy",
+    "--load-format=tensorizer",
+    "--load-format=",
+]
+
+
+@pytest.mark.parametrize("arg", FORBIDDEN)
+def test_extra_args_that_run_code_or_move_weights_are_refused(example_repo: Path, arg: str) -> None:
+    path = ("spec", "runtime", "extraArgs", 0)
+    text = render_doc(edited(tiny_doc(), field_edits(path, arg)))
+    line, column = mark_of(text, path)
+    report = validate_text(example_repo, text)
+    assert located(report) == {("FG605", line, column)}
+    message = next(d.message for d in report.errors if d.code == "FG605")
+    assert message.startswith(arg.split("=")[0]) and message.endswith("fleetgen refuses it")
+
+
+def test_forbidden_flags_are_refused_whatever_the_vllm_version(example_repo: Path) -> None:
+    """FG605 does not depend on the runtime contract: an unknown version still gets it."""
+    path = ("spec", "runtime", "extraArgs", 0)
+    doc = edited(tiny_doc(), field_edits(path, "--trust-remote-code"))
+    doc = edited(doc, {("spec", "runtime", "image"): "vllm/vllm-openai:v0.1.0"})
+    text = render_doc(doc)
+    line, column = mark_of(text, path)
+    assert ("FG605", line, column) in located(validate_text(example_repo, text))
+
+
+@pytest.mark.parametrize(
+    "arg",
+    ["--no-trust-remote-code", "--load-format=safetensors", "--load-format=auto"],
+)
+def test_safe_spellings_of_refused_flags_are_accepted(example_repo: Path, arg: str) -> None:
+    path = ("spec", "runtime", "extraArgs", 0)
+    text = render_doc(edited(tiny_doc(), field_edits(path, arg)))
+    assert validate_text(example_repo, text).errors == ()
 
 
 def test_extra_args_with_a_trailing_newline_are_rejected(example_repo: Path) -> None:

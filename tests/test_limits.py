@@ -12,6 +12,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,11 +94,6 @@ def test_size_cap_bounds_memory(example_repo: Path) -> None:
     assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB for a capped file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loading.fleet._load_cached (validate with paths, the pre-commit path) reads every "
-    "descriptor outside the focus whole before parse() applies MAX_FILE_BYTES",
-)
 def test_size_cap_bounds_memory_when_validating_given_paths(example_repo: Path) -> None:
     huge = example_repo / "fleet" / "huge.yaml"
     with huge.open("wb") as handle:
@@ -196,15 +192,70 @@ def test_nesting_beyond_the_parser_limit_is_a_located_error(
 # --- FG010: number of files -----------------------------------------------------------------
 
 
+def _input_counts(root: Path) -> tuple[int, int]:
+    descriptors = len(list((root / "fleet").rglob("*.yaml")))
+    environments = len(list((root / "environments").glob("*/environment.yaml")))
+    return descriptors, environments
+
+
+def _too_many(cap: int) -> str:
+    return f"more than {cap} input files (descriptors and environment files); the cap is {cap}"
+
+
 def test_file_count_boundary(example_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    count = len(list((example_repo / "fleet").glob("*.yaml")))
+    descriptors, environments = _input_counts(example_repo)
+    count = descriptors + environments
     monkeypatch.setattr(discover, "MAX_FILES", count)
     assert "FG010" not in {d.code for d in app.validate(app.ValidateOptions(example_repo)).errors}
     monkeypatch.setattr(discover, "MAX_FILES", count - 1)
     report = app.validate(app.ValidateOptions(example_repo))
+    # Over the cap nothing else is checked: a partial fleet would only breed false errors.
+    assert [(d.code, d.location.file, d.message) for d in report.errors] == [
+        ("FG010", "fleet", _too_many(count - 1))
+    ]
+
+
+def test_environment_files_count_towards_the_cap(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    descriptors, environments = _input_counts(example_repo)
+    assert environments >= 2
+    # Enough room for the descriptors alone: the environment files tip it over.
+    monkeypatch.setattr(discover, "MAX_FILES", descriptors)
+    report = app.validate(app.ValidateOptions(example_repo))
     assert ("FG010", 1, 1) in errors_in(report, "fleet")
-    message = next(d.message for d in report.errors if d.code == "FG010")
-    assert f"{count} descriptor files; the cap is {count - 1}" == message
+    # Fewer than the environment files alone: reported at environments/.
+    monkeypatch.setattr(discover, "MAX_FILES", environments - 1)
+    report = app.validate(app.ValidateOptions(example_repo))
+    assert [(d.code, d.location.file, d.message) for d in report.errors] == [
+        ("FG010", "environments", _too_many(environments - 1))
+    ]
+
+
+def test_a_huge_fleet_directory_is_not_listed_whole(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discover() stops listing once the cap is passed."""
+    junk = example_repo / "fleet" / "junk"
+    junk.mkdir()
+    for i in range(50):
+        (junk / f"j{i}.yaml").write_text("a: 1\n")
+    descriptors, environments = _input_counts(example_repo)
+    monkeypatch.setattr(discover, "MAX_FILES", environments + 5)
+    seen: list[Path] = []
+    real_rglob = Path.rglob
+
+    def rglob(self: Path, pattern: str) -> Any:
+        for path in real_rglob(self, pattern):
+            seen.append(path)
+            yield path
+
+    monkeypatch.setattr(Path, "rglob", rglob)
+    inputs, diags = discover.discover(example_repo)
+    assert [d.code for d in diags] == ["FG010"]
+    assert inputs.descriptors == () and inputs.environments == ()
+    assert len([p for p in seen if p.suffix == ".yaml"]) == 6, len(seen)
+    assert descriptors > 6
 
 
 def test_file_count_cap_through_the_cli(example_repo: Path) -> None:
@@ -212,7 +263,7 @@ def test_file_count_cap_through_the_cli(example_repo: Path) -> None:
     script = (
         "import sys\n"
         "import fleetgen.loading.discover as d\n"
-        "d.MAX_FILES = 2\n"
+        "d.MAX_FILES = 4\n"
         "from fleetgen.cli import main\n"
         "sys.argv = ['fleetgen', 'validate']\n"
         "main()\n"
@@ -228,7 +279,7 @@ def test_file_count_cap_through_the_cli(example_repo: Path) -> None:
         check=False,
     )
     assert Path(fleetgen_exe()).exists()
-    assert_cli_error(result, "fleet:1:1: error FG010", "the cap is 2")
+    assert_cli_error(result, "fleet:1:1: error FG010", "the cap is 4")
 
 
 def test_many_small_files_are_fast(example_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,7 +312,9 @@ def test_symlinked_directories_outside_the_repository(
 
 
 def test_caps_are_what_the_docs_say() -> None:
-    """The caps the code pages state (FG007, FG009) are the enforced ones."""
+    """The caps the code pages state (FG005, FG007, FG009, FG010) are the enforced ones."""
     docs = Path(yaml_source.__file__).parent.parent / "codes"
+    assert f"({MAX_NODES:,} values" in (docs / "FG005.md").read_text()
     assert f"({MAX_FILE_BYTES // 1024} KiB)" in (docs / "FG007.md").read_text()
     assert f"({MAX_DEPTH} levels)" in (docs / "FG009.md").read_text()
+    assert f"({discover.MAX_FILES:,} files)" in (docs / "FG010.md").read_text()

@@ -69,11 +69,16 @@ def test_fork_map_keeps_order_and_runs_in_other_processes() -> None:
         assert all(pid != parent for _, pid in results)
 
 
-def test_shards_balance_apps_and_keep_every_cluster_once() -> None:
-    clusters = {"a/x": 10, "a/y": 1, "b/x": 6, "b/y": 5, "c/x": 2}
-    shards = rendered._shards(clusters, 2)
-    assert sorted(c for shard in shards for c in shard) == sorted(clusters)
-    loads = sorted(sum(clusters[c] for c in shard) for shard in shards)
-    assert loads == [12, 12]
-    assert rendered._shards(clusters, 2) == shards  # deterministic
-    assert rendered._shards({}, 2) == [[]]
+def test_shards_are_clusters_largest_first() -> None:
+    clusters = {"a/x": 10, "a/y": 1, "b/x": 6, "b/y": 6, "c/x": 2}
+    assert rendered._shards(clusters, 2) == [["a/x"], ["b/x"], ["b/y"], ["c/x"], ["a/y"]]
+    assert rendered._shards(clusters, 1) == [sorted(clusters)]
+
+
+def test_fork_map_runs_more_tasks_than_processes_in_order() -> None:
+    import os
+
+    results = parallel.fork_map(lambda i: (i, os.getpid()), 5, processes=2)
+    assert [i for i, _ in results] == [0, 1, 2, 3, 4]
+    if parallel.can_fork():
+        assert len({pid for _, pid in results}) == 5  # a fresh worker per task

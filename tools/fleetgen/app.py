@@ -172,7 +172,7 @@ def generate(root: Path, *, write: bool) -> GenerateResult:
     from fleetgen import layout
     from fleetgen.checks import run_checks
     from fleetgen.output import stamp
-    from fleetgen.output.writer import Changes, apply, compute_changes
+    from fleetgen.output.writer import Changes, apply, compute_changes, settle
     from fleetgen.render.plan import build_plan
 
     root = root.resolve()
@@ -182,6 +182,8 @@ def generate(root: Path, *, write: bool) -> GenerateResult:
     report = Report.of(diags)
     if not report.ok:
         return GenerateResult(report, None)
+    if write:
+        settle(root)  # a crashed run's leftovers: the shortcut below would skip apply()
     if stamp.tree_is_current(root, digest):
         return GenerateResult(report, Changes())
     desired = build_plan(fleet).with_manifest()

@@ -39,15 +39,19 @@ def workers(requested: int | None, *, size: int, threshold: int, parts: int) -> 
     return max(1, min(requested, parts))
 
 
-def fork_map(task: Callable[[int], T], count: int) -> list[T]:
-    """[task(0), ..., task(count - 1)], each in its own forked worker when count > 1."""
-    if count <= 1 or not can_fork():
+def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = None) -> list[T]:
+    """[task(0), ..., task(count - 1)], in order, over `processes` forked workers (default:
+    one per task). Each task runs in a fresh fork, so the memory one task used is returned
+    to the system before the next starts."""
+    processes = count if processes is None else min(processes, count)
+    if processes <= 1 or not can_fork():
         return [task(index) for index in range(count)]
     global _TASK
     _TASK = task
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
-            return pool.map(_run, range(count))
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes, maxtasksperchild=1) as pool:
+            return pool.map(_run, range(count), chunksize=1)
     finally:
         _TASK = None
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from fleetgen.checks import (
     autoscaling,
     capacity,
+    kv_cache,
     memory,
     names,
     policy,
@@ -32,11 +33,14 @@ CHECKS: tuple[Check, ...] = (
     policy.check_images,
     policy.check_promotion,
     policy.check_secrets,
+    policy.check_storage_uris,
     memory.check_model_facts,
     memory.check_gpu_types,
     memory.check_fit,
     capacity.check_capacity,
     runtime.check_runtime,
+    kv_cache.check_kv_cache,
+    runtime.check_forbidden_flags,
 )
 
 

@@ -1,4 +1,5 @@
-"""FG507-FG509 image policy, FG601 promotion, FG602 secrets, FG603 dummy keys."""
+"""FG507-FG509 image policy, FG601 promotion, FG602 secrets, FG603 dummy keys, and FG107
+for storage URIs that escape their location."""
 
 from __future__ import annotations
 
@@ -125,3 +126,40 @@ def check_secrets(fleet: Fleet) -> Iterator[Diagnostic]:
                 env.source.at("spec", "apiKeys", "source"),
                 hint="use source: vault (External Secrets) or source: secret",
             )
+
+
+# A PersistentVolumeClaim name is a DNS-1123 subdomain.
+_CLAIM = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def storage_uri_problem(uri: str) -> tuple[str, str] | None:
+    """What is wrong with a schema-valid storageUri (message, hint), or None.
+
+    The schema fixes the scheme and the characters; a pattern cannot also say "no `..`
+    segment" readably, and a claim name has rules of its own.
+    """
+    scheme, _, rest = uri.partition("://")
+    segments = rest.split("/")
+    if ".." in segments:
+        return (
+            "storageUri has a '..' path segment: it would reach outside the model's location",
+            "write the path to the model without '..'",
+        )
+    if scheme == "pvc":
+        claim = segments[0]
+        if len(claim) > 253 or not _CLAIM.fullmatch(claim):
+            return (
+                f"{claim!r} is not a PersistentVolumeClaim name",
+                "pvc://<claim>/<path>: the claim is lowercase letters, digits, '-' and '.' "
+                "(a DNS-1123 subdomain)",
+            )
+    return None
+
+
+def check_storage_uris(fleet: Fleet) -> Iterator[Diagnostic]:
+    """FG107 for a storageUri that the schema's pattern lets through but KServe must not get."""
+    for desc in fleet.focused():
+        found = storage_uri_problem(desc.model.storage_uri)
+        if found is not None:
+            message, hint = found
+            yield diag("FG107", message, desc.source.at("spec", "model", "storageUri"), hint=hint)

@@ -1,8 +1,9 @@
-"""FG503-FG506: the pinned vLLM version, its flags and its metrics."""
+"""FG503-FG506: the pinned vLLM version, its flags and its metrics; FG605 refused flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from fleetgen.checks.policy import image_location
 from fleetgen.codes import diag
@@ -18,6 +19,56 @@ from fleetgen.runtime_contract import (
     known_versions,
     vllm_version_from_image,
 )
+
+_NOT_STORAGE = "from somewhere other than spec.model.storageUri"
+# Flags no descriptor may pass, whatever the vLLM version: each runs code from outside the
+# image, bypasses these checks, or takes model files from (or puts them in) a place that is
+# not the reviewed storageUri. There is no per-environment opt-in (yet).
+FORBIDDEN_FLAGS: Mapping[str, str] = MappingProxyType(
+    {
+        "--trust-remote-code": "runs Python code shipped with the model repository",
+        "--tool-parser-plugin": "imports a Python file from a path in the container",
+        "--config": "reads more flags from a file, past every extraArgs check",
+        "--download-dir": "puts model files in a directory of its own choosing",
+        "--tokenizer": f"loads the tokenizer {_NOT_STORAGE}",
+        "--hf-config-path": f"loads the model configuration {_NOT_STORAGE}",
+        "--model-loader-extra-config": "reconfigures the weight loader (e.g. to stream "
+        f"weights {_NOT_STORAGE})",
+        "--allowed-local-media-path": "lets API clients read files from the container",
+    }
+)
+# --load-format: these read the storageUri's safetensors; others load pickles (pt, npcache),
+# stream from elsewhere (runai_streamer, tensorizer) or skip the weights (dummy).
+SAFE_LOAD_FORMATS = frozenset({"auto", "safetensors"})
+
+
+def forbidden_flag(arg: str) -> str | None:
+    """Why an extraArgs entry is refused (FG605), or None."""
+    flag = canonical_flag(arg)
+    if flag is None:
+        return None
+    if flag == "--load-format":
+        value = arg.partition("=")[2]
+        if value in SAFE_LOAD_FORMATS:
+            return None
+        allowed = ", ".join(sorted(SAFE_LOAD_FORMATS))
+        return f"--load-format={value} does not read the safetensors (allowed: {allowed})"
+    reason = FORBIDDEN_FLAGS.get(flag)
+    return f"{flag} {reason}" if reason else None
+
+
+def check_forbidden_flags(fleet: Fleet) -> Iterator[Diagnostic]:
+    """FG605, for every descriptor in focus, whatever its vLLM version."""
+    for desc in fleet.focused():
+        for index, arg in enumerate(desc.runtime.extra_args):
+            reason = forbidden_flag(arg)
+            if reason is not None:
+                yield diag(
+                    "FG605",
+                    f"{reason}; fleetgen refuses it",
+                    desc.source.at("spec", "runtime", "extraArgs", index),
+                    hint="remove it from extraArgs; there is no opt-in (`fleetgen explain FG605`)",
+                )
 
 
 def runtime_version(p: Placement) -> str | None:
@@ -92,7 +143,7 @@ def check_runtime(fleet: Fleet) -> Iterator[Diagnostic]:
                     where,
                     hint="use the matching descriptor field instead of extraArgs",
                 )
-            elif not contract.accepts_flag(arg):
+            elif forbidden_flag(arg) is None and not contract.accepts_flag(arg):
                 yield diag(
                     "FG505",
                     f"{version} does not accept {flag}",

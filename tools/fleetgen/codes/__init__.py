@@ -86,11 +86,13 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG507", "unpinned-image", E, "The runtime image is not pinned by version tag or digest"),
     ("FG508", "image-without-digest", W, "A production image is pinned by tag, not digest"),
     ("FG509", "image-not-allowed", E, "The image repository is not in the environment's list"),
+    ("FG510", "kv-connector-unsupported", E, "The pinned vLLM has no LMCache KV connector"),
     # 6xx: policy
     ("FG601", "promotion", E, "A production image was not used in staging first"),
     ("FG602", "secret-literal", E, "A value looks like a secret"),
     ("FG603", "dummy-key-in-production", E, "A dummy API key in a production environment"),
     ("FG604", "argocd-reserved-key", E, "A key the Argo CD git generator overwrites"),
+    ("FG605", "forbidden-flag", E, "An extra arg would run outside code or move the weights"),
     # 7xx: rendered manifests (validate --rendered)
     ("FG700", "render-failed", E, "kustomize cannot build a generated app"),
     ("FG701", "schema-violation", E, "A rendered object fails its CRD or Kubernetes schema"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,29 +62,51 @@ def _collect(root: Path, candidates: list[Path], out: list[str], diags: list[Dia
             out.append(rel)
 
 
+def _first(paths: Iterator[Path], room: int) -> tuple[list[Path], bool]:
+    """Up to `room` paths, and whether there were more: never list a huge tree whole."""
+    taken = list(itertools.islice(paths, room + 1))
+    return taken[:room], len(taken) > room
+
+
+def _too_many(where: str) -> Diagnostic:
+    return diag(
+        "FG010",
+        f"more than {MAX_FILES} input files (descriptors and environment files); "
+        f"the cap is {MAX_FILES}",
+        Location(where),
+        hint="nothing else is checked until the repository is under the cap",
+    )
+
+
 def discover(root: Path) -> tuple[Inputs, list[Diagnostic]]:
-    """All descriptor and environment files under `root`, with path diagnostics."""
+    """All descriptor and environment files under `root`, with path diagnostics.
+
+    MAX_FILES caps both kinds together. Over the cap, only FG010 is reported: which files
+    would be kept depends on directory order, and a partial fleet breeds false errors.
+    """
     root = root.resolve()
     diags: list[Diagnostic] = []
-    fleet = root / FLEET_DIR
-    found = (
-        sorted(p for p in fleet.rglob("*") if p.suffix in (".yaml", ".yml"))
-        if fleet.is_dir()
-        else []
-    )
-    if len(found) > MAX_FILES:
-        diags.append(
-            diag(
-                "FG010",
-                f"{len(found)} descriptor files; the cap is {MAX_FILES}",
-                Location(FLEET_DIR),
-            )
-        )
-        found = found[:MAX_FILES]
-    descriptors: list[str] = []
-    _collect(root, found, descriptors, diags)
     env_dir = root / ENVIRONMENTS_DIR
-    env_files = sorted(env_dir.glob(f"*/{ENVIRONMENT_FILE}")) if env_dir.is_dir() else []
+    env_files, over = (
+        _first(env_dir.glob(f"*/{ENVIRONMENT_FILE}"), MAX_FILES)
+        if env_dir.is_dir()
+        else ([], False)
+    )
+    if over:
+        return Inputs((), ()), [_too_many(ENVIRONMENTS_DIR)]
+    fleet = root / FLEET_DIR
+    found, over = (
+        _first(
+            (p for p in fleet.rglob("*") if p.suffix in (".yaml", ".yml")),
+            MAX_FILES - len(env_files),
+        )
+        if fleet.is_dir()
+        else ([], False)
+    )
+    if over:
+        return Inputs((), ()), [_too_many(FLEET_DIR)]
+    descriptors: list[str] = []
+    _collect(root, sorted(found), descriptors, diags)
     environments: list[str] = []
-    _collect(root, env_files, environments, diags)
+    _collect(root, sorted(env_files), environments, diags)
     return Inputs(tuple(descriptors), tuple(environments)), diags

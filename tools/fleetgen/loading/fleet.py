@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +42,24 @@ class Fleet:
         return tuple(d for d in self.descriptors if self.in_focus(d.source.path))
 
 
+def _read_capped(path: Path) -> bytes | int:
+    """The file's bytes, or its size when that is over MAX_FILE_BYTES: a huge file is never
+    read just to be refused. The read is bounded too, in case the file grows meanwhile
+    (parse() refuses the extra byte)."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            return size
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
 def _read(root: Path, rel: str) -> ParsedFile | Diagnostic:
     try:
-        size = (root / rel).stat().st_size
-        if size > MAX_FILE_BYTES:  # never read a huge file just to refuse it
-            return diag(
-                "FG007", f"file is {size} bytes; the cap is {MAX_FILE_BYTES}", Location(rel)
-            )
-        content = (root / rel).read_bytes()
+        content = _read_capped(root / rel)
     except OSError as exc:
         return diag("FG001", f"cannot read the file: {exc.strerror}", Location(rel))
+    if isinstance(content, int):
+        return diag("FG007", f"file is {content} bytes; the cap is {MAX_FILE_BYTES}", Location(rel))
     return parse(content, rel)
 
 
@@ -74,8 +83,10 @@ def _load_cached(root: Path, rel: str, cache: LoadCache) -> Descriptor | None:
     """A descriptor outside the focus: its data only (no positions), from the cache if it
     has this exact content; files that do not pass the schema are left out."""
     try:
-        content = (root / rel).read_bytes()
+        content = _read_capped(root / rel)
     except OSError:
+        return None
+    if isinstance(content, int):  # over the cap: left out, like any invalid file
         return None
     digest = cache.digest(content)
     data = cache.get(digest)

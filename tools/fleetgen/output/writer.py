@@ -5,6 +5,13 @@ the complete new directory beside the old one (hard links for unchanged files, s
 cheap), then swaps the two with one renameat2(RENAME_EXCHANGE): a run killed at any point
 leaves exactly the old tree or exactly the new one. Only files listed in the previous run's
 manifest are ever removed; hand-written files under the directory are carried over.
+
+Without RENAME_EXCHANGE (other kernels, some file systems) no single call can replace a
+non-empty directory, so the swap is two renames: the old tree to RETIRED, which is also the
+durable record that a swap is under way (the complete new tree is in STAGING), then STAGING
+into place. A crash between the two leaves no generated directory; `recover` rolls that swap
+forward, and every fleetgen command that reads or writes the tree runs it first (under the
+lock), so the tree it sees is always exactly the old one or exactly the new one.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,7 +34,12 @@ from fleetgen.errors import FleetgenError
 
 LOCK_FILE = ".fleetgen.lock"
 STAGING = f".{layout.GENERATED_ROOT}.fleetgen-staging"
-_RENAME_EXCHANGE = 2
+# The old tree during a two-rename swap; while it exists, a swap is under way (or crashed).
+RETIRED = f"{STAGING}-old"
+_RENAME_EXCHANGE = 2  # renameat2 flag (Linux)
+_RENAME_SWAP = 2  # renamex_np flag (macOS)
+# errnos meaning "no atomic exchange here", as opposed to a real failure
+_NO_EXCHANGE = frozenset({errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP})
 _AT_FDCWD = -100
 
 
@@ -65,6 +78,15 @@ def _owned(root: Path) -> set[str]:
 
 
 def compute_changes(root: Path, desired: Mapping[str, bytes]) -> Changes:
+    """What applying `desired` would change. A swap a crash interrupted is finished first,
+    so the comparison is with exactly the old or exactly the new tree."""
+    if _present(root / RETIRED):
+        with generate_lock(root):
+            recover(root)
+    return _compare(root, desired)
+
+
+def _compare(root: Path, desired: Mapping[str, bytes]) -> Changes:
     created, changed = [], []
     for path, data in desired.items():
         target = root / path
@@ -101,9 +123,59 @@ def generate_lock(root: Path, *, wait_seconds: float = 30.0) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _present(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _remove(path: Path) -> None:
+    """Delete a leftover of fleetgen's; a link there is not ours: drop the link only."""
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def recover(root: Path) -> None:
+    """Finish a two-rename swap that a crash interrupted. Call with the lock held; idempotent.
+
+    RETIRED appears only after STAGING is complete, and goes only after the swap: with no
+    generated directory, STAGING (the new tree, hand-written files included) goes into place;
+    with one, the swap was done and RETIRED is the old tree.
+    """
+    retired = root / RETIRED
+    if retired.is_symlink():  # not made by fleetgen (a committed link): never follow it
+        retired.unlink()
+        return
+    if not retired.exists():
+        return
+    target = root / layout.GENERATED_ROOT
+    staging = root / STAGING
+    if not _present(target):
+        if staging.is_symlink() or not staging.is_dir():
+            # Not a state the writer leaves: keep the old tree rather than none.
+            retired.rename(target)
+            return
+        staging.rename(target)  # roll forward
+    shutil.rmtree(retired)
+
+
+def settle(root: Path) -> None:
+    """Clean up after a crashed run (an interrupted swap, a staging directory), if it left
+    anything: for callers that may skip `apply` (a tree known to be current)."""
+    if _present(root / RETIRED) or _present(root / STAGING):
+        with generate_lock(root):
+            recover(root)
+            _remove(root / STAGING)
+
+
 def _exchange(a: Path, b: Path) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
-    result = libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if sys.platform == "darwin":
+        result = libc.renamex_np(os.fsencode(a), os.fsencode(b), _RENAME_SWAP)
+    else:
+        result = libc.renameat2(
+            _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE
+        )
     if result != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code), str(a))
@@ -116,13 +188,14 @@ def _swap_in(staging: Path, target: Path) -> None:
     try:
         _exchange(staging, target)
     except (OSError, AttributeError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (errno.EINVAL, errno.ENOSYS):
+        if isinstance(exc, OSError) and exc.errno not in _NO_EXCHANGE:
             raise
-        # No RENAME_EXCHANGE on this system or file system: two renames, a tiny window.
-        old = staging.with_name(staging.name + "-old")
-        target.rename(old)
+        # No atomic exchange here: two renames, with RETIRED as the record that `recover`
+        # rolls forward if a crash comes between them.
+        retired = staging.with_name(RETIRED)
+        target.rename(retired)
         staging.rename(target)
-        old.rename(staging)
+        shutil.rmtree(retired)
 
 
 def _refuse_links(root: Path, target: Path) -> None:
@@ -149,10 +222,9 @@ def _prune_empty_dirs(start: Path, stop: Path) -> None:
 def apply(root: Path, desired: Mapping[str, bytes]) -> Changes:
     """Make the generated directory match `desired`, atomically; return what changed."""
     with generate_lock(root):
-        for leftover in (root / STAGING, root / f"{STAGING}-old"):
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        changes = compute_changes(root, desired)
+        recover(root)  # before anything else: it may need STAGING
+        _remove(root / STAGING)
+        changes = _compare(root, desired)
         if changes.empty:
             return changes
         target = root / layout.GENERATED_ROOT
@@ -174,6 +246,5 @@ def apply(root: Path, desired: Mapping[str, bytes]) -> Changes:
             dest.unlink(missing_ok=True)
             dest.write_bytes(desired[path])
         _swap_in(staging, target)
-        if staging.exists():  # the old tree, after an exchange
-            shutil.rmtree(staging)
+        _remove(staging)  # the old tree, after an exchange
         return changes

@@ -95,18 +95,17 @@ def validate_rendered(
         engine,
         _shards(clusters, workers),
     )
-    return _merge(parallel.fork_map(partial(_check_shard, job), len(job.shards)), engine)
+    parts = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
+    return _merge(parts, engine)
 
 
-def _shards(clusters: dict[str, int], count: int) -> list[list[str]]:
-    """Clusters in `count` shards of about equal app counts (largest first, greedy)."""
-    shards: list[list[str]] = [[] for _ in range(max(1, count))]
-    loads = [0] * len(shards)
-    for cluster in sorted(clusters, key=lambda c: (-clusters[c], c)):
-        lightest = loads.index(min(loads))
-        shards[lightest].append(cluster)
-        loads[lightest] += clusters[cluster]
-    return [sorted(shard) for shard in shards if shard] or [[]]
+def _shards(clusters: dict[str, int], workers: int) -> list[list[str]]:
+    """In one process, one shard of every cluster in order. Over workers, one shard per
+    cluster, largest first: each runs in a fresh fork (memory: the clusters in flight), and
+    the big ones start first so the cores stay busy to the end."""
+    if workers <= 1:
+        return [sorted(clusters)]
+    return [[c] for c in sorted(clusters, key=lambda c: (-clusters[c], c))]
 
 
 def _check_shard(job: _Job, index: int) -> _ShardResult:
