@@ -28,8 +28,10 @@ reads every input with PyYAML's C loader and writes every generated file's data 
 its C dumper (JSON files with ``json``), excluding the time it spends loading that data.
 
 Timings are medians over ``--repeat`` runs (at N >= 1000 at most 3, at N >= 5000 at most 2:
-those runs take minutes). Peak RSS is the largest over the runs, from ``/usr/bin/time -f %M``
-when present, else ``getrusage(RUSAGE_CHILDREN)`` (an upper bound). Every size's numbers are
+those runs take minutes). Peak memory is the largest over the runs of: the largest process's
+peak RSS (``/usr/bin/time -f %M`` when present, else ``getrusage(RUSAGE_CHILDREN)``, an upper
+bound) and the summed PSS of the whole process tree, sampled every 0.1 s (worker processes
+count together; pages they share with their parent count once). Every size's numbers are
 saved as JSON in the work directory; ``--resume`` reuses them instead of measuring again.
 """
 
@@ -132,12 +134,16 @@ def run_once(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
             text=True,
             env=CHILD_ENV,
         )
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
             raise
+        finally:
+            sampler.stop()
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # CPU time survives a busy machine far better than wall time: report both.
@@ -150,7 +156,57 @@ def run_once(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
             # RUSAGE_CHILDREN's maxrss is a running maximum over every child so far, so it
             # only bounds this one from above.
             rss = after.ru_maxrss
+        # A command with worker processes: their memory together, not the largest alone.
+        if sampler.peak_kb is not None:
+            rss = max(rss or 0, sampler.peak_kb)
     return Run(wall, cpu, rss, proc.returncode, out, err)
+
+
+class TreeMemory:
+    """Samples the summed PSS (proportional set size: shared pages split between the
+    processes sharing them) of a process and all its descendants, every 0.1 s (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.peak_kb: int | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        if Path(f"/proc/{self.pid}/smaps_rollup").exists():
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            total = sum(_pss_kb(pid) for pid in _tree(self.pid))
+            if total:
+                self.peak_kb = max(self.peak_kb or 0, total)
+            self._done.wait(0.1)
+
+
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in _tree(int(child)))]
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @dataclass(slots=True)

@@ -151,3 +151,21 @@ def test_plan_rendered_by_two_workers_is_byte_identical() -> None:
     alone, split = build_plan(fleet, jobs=1).files, build_plan(fleet, jobs=2).files
     assert list(split.items()) == list(alone.items())  # same bytes, same order
     assert sum(path.endswith("/kustomization.yaml") for path in alone) > 10
+
+
+def test_one_cluster_is_planned_exactly_as_in_the_whole_plan() -> None:
+    from fleetgen.loading.fleet import load_fleet
+    from fleetgen.render.plan import build_plan, cluster_files
+
+    fleet, _ = load_fleet(REPO)
+    whole = build_plan(fleet, jobs=1).files
+    for env in fleet.environments.values():
+        for cluster in env.clusters:
+            prefix = f"applicationsets/{env.name}/{cluster.name}/"
+            expected = {
+                path: data
+                for path, data in whole.items()
+                if path.startswith(prefix) and path.count("/") >= 4
+            }
+            assert expected, prefix
+            assert cluster_files(fleet, env.name, cluster.name) == expected

@@ -20,6 +20,11 @@ def platform_component(name: str) -> str:
     return f"base/platform-components/{name}"
 
 
+def cluster_dir(env: str, cluster: str) -> str:
+    """Everything generated for one cluster of an environment."""
+    return f"{GENERATED_ROOT}/{env}/{cluster}"
+
+
 def platform_dir(env: str, cluster: str) -> str:
     """The shared platform overlay of one cluster."""
     return f"{GENERATED_ROOT}/{env}/{cluster}/platform"

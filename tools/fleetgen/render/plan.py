@@ -80,6 +80,23 @@ def build_plan(fleet: Fleet, *, jobs: int | None = None) -> FilePlan:
     return FilePlan(dict(sorted(files.items())))
 
 
+def cluster_files(fleet: Fleet, env_name: str, cluster_name: str) -> dict[str, bytes]:
+    """The apps of one cluster alone (its models' and its platform's), as build_plan
+    renders them: what checking one cluster needs, without the whole plan in memory."""
+    here = [
+        p
+        for p in placements(fleet)
+        if p.environment.name == env_name and p.cluster.name == cluster_name
+    ]
+    files: dict[str, bytes] = {}
+    for p in here:
+        files.update(render_app(p))
+    env = fleet.environments[env_name]
+    cluster = next(c for c in env.clusters if c.name == cluster_name)
+    files.update(render_platform(env, cluster, sorted(p.descriptor.name for p in here)))
+    return dict(sorted(files.items()))
+
+
 def _render_apps(active: list[Placement], jobs: int | None) -> list[dict[str, bytes]]:
     """The files of every placement's app, rendered in slices over the available cores."""
     count = parallel.workers(

@@ -116,11 +116,6 @@ def _canonical(docs: list[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps(d, sort_keys=True) for d in docs)
 
 
-def cluster_dirs(files: Mapping[str, bytes]) -> dict[str, int]:
-    """Every cluster directory with apps (applicationsets/<env>/<cluster>) -> its app count."""
-    return {cluster: len(apps) for cluster, apps in _groups(app_dirs(files)).items()}
-
-
 def render_fleet(
     root: Path,
     files: Mapping[str, bytes],

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from fleetgen import parallel
+from fleetgen import layout, parallel
 from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic, Location
 from fleetgen.kube.schema_store import SchemaStore
 from fleetgen.loading.fleet import Fleet
-from fleetgen.render.plan import build_plan
-from fleetgen.rendered.build import cluster_dirs, render_fleet
+from fleetgen.placement import placements
+from fleetgen.render.plan import cluster_files
+from fleetgen.rendered.build import render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.provenance import Provenance, provenance
@@ -49,7 +50,6 @@ class _Job:
 
     root: Path
     fleet: Fleet
-    files: dict[str, bytes]
     where: Provenance
     store: SchemaStore
     engine: str
@@ -78,9 +78,8 @@ def validate_rendered(
     engine: str = "fast",
     jobs: int | None = None,
 ) -> RenderedResult:
-    plan = build_plan(fleet)
     store = schema_store(schema_dirs, kubernetes_version)
-    clusters = cluster_dirs(plan.files)
+    clusters = _cluster_sizes(fleet)
     workers = parallel.workers(
         jobs, size=sum(clusters.values()), threshold=PARALLEL_FROM_APPS, parts=len(clusters)
     )
@@ -89,7 +88,6 @@ def validate_rendered(
     job = _Job(
         root,
         fleet,
-        dict(plan.files),
         provenance(root, fleet),
         store,
         engine,
@@ -97,6 +95,18 @@ def validate_rendered(
     )
     parts = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
     return _merge(parts, engine)
+
+
+def _cluster_sizes(fleet: Fleet) -> dict[str, int]:
+    """Every cluster directory -> its app count (its models, plus its platform app)."""
+    sizes = {
+        layout.cluster_dir(env.name, cluster.name): 1
+        for env in fleet.environments.values()
+        for cluster in env.clusters
+    }
+    for p in placements(fleet):
+        sizes[layout.cluster_dir(p.environment.name, p.cluster.name)] += 1
+    return sizes
 
 
 def _shards(clusters: dict[str, int], workers: int) -> list[list[str]]:
@@ -128,7 +138,10 @@ def _check_shard(job: _Job, index: int) -> _ShardResult:
 
 def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
     """Render one cluster's apps, validate every object, link the cluster's graph."""
-    rendered = render_fleet(job.root, job.files, engine=job.engine, clusters=[cluster])
+    _, env_name, cluster_name = cluster.split("/")
+    files = cluster_files(job.fleet, env_name, cluster_name)  # planned here: memory per cluster
+    rendered = render_fleet(job.root, files, engine=job.engine, clusters=[cluster])
+    del files  # the objects hold what is needed from here on
     result.apps += rendered.apps
     result.objects += len(rendered.objects)
     result.notes.extend(rendered.notes)
