@@ -157,6 +157,17 @@ class SchemaStore:
                 if path not in self._loaded_crd_files:
                     self._load_crd_file(path)
 
+    def warm(self, api_version: str, kind: str) -> None:
+        """Build everything a kind's documents need now, pre-check included, whatever the
+        count so far: done before forking workers, they all share it instead of each
+        building its own."""
+        validator = self.validator_for(api_version, kind)
+        if validator is not None:
+            key = _gvk(api_version, kind)
+            self._seen[key] = max(self._seen.get(key, 0), self._fast_check_after)
+            self._fast_check(api_version, kind, validator)
+        self.cel_engine_for(api_version, kind)
+
     def validator_for(self, api_version: str, kind: str) -> Validator | None:
         """The cached validator for a GVK, or None when no schema is known."""
         key = _gvk(api_version, kind)

@@ -19,7 +19,9 @@ from fleetgen.diagnostics import Diagnostic, Location
 from fleetgen.kube.schema_store import SchemaStore
 from fleetgen.loading.fleet import Fleet
 from fleetgen.placement import placements
+from fleetgen.render.model_app import render_app
 from fleetgen.render.plan import cluster_files
+from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
@@ -84,7 +86,7 @@ def validate_rendered(
         jobs, size=sum(clusters.values()), threshold=PARALLEL_FROM_APPS, parts=len(clusters)
     )
     if workers > 1:
-        store.preload()  # parse the schemas once, before the workers fork
+        _warm(root, fleet, store)
     job = _Job(
         root,
         fleet,
@@ -95,6 +97,24 @@ def validate_rendered(
     )
     parts = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
     return _merge(parts, engine)
+
+
+def _warm(root: Path, fleet: Fleet, store: SchemaStore) -> None:
+    """Before forking: parse the schemas and build validators, pre-checks and CEL programs
+    for every kind one model app and one platform app render, so that every worker (a fresh
+    fork per cluster) starts with them instead of building its own copy."""
+    store.preload()
+    first = next(iter(placements(fleet)), None)
+    if first is None:
+        return
+    env, cluster = first.environment, first.cluster
+    files = {
+        **render_app(first),
+        **render_platform(env, cluster, [first.descriptor.name]),
+    }
+    sample = render_fleet(root, files, clusters=[layout.cluster_dir(env.name, cluster.name)])
+    for obj in sample.objects:
+        store.warm(str(obj.doc.get("apiVersion", "")), obj.kind)
 
 
 def _cluster_sizes(fleet: Fleet) -> dict[str, int]:
