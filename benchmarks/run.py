@@ -806,8 +806,9 @@ def report(results: dict[int, dict[str, Any]], args: argparse.Namespace) -> str:
         f"{info['check-jsonschema']}; kubeconform: {info['kubeconform']}.",
         _code_line(results, info["commit"]),
         "",
-        "Each cell: median wall time of a fresh process (median user+system CPU time) · peak RSS",
-        "(largest over the runs).",
+        "Each cell: median wall time of a fresh process (median user+system CPU time) · peak",
+        "memory: the larger of the largest process's peak RSS and the summed PSS of its process",
+        "tree (worker processes together), largest over the runs.",
         "Python bytecode cache: "
         + (
             "off (PYTHONDONTWRITEBYTECODE as inherited)."
