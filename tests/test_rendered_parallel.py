@@ -82,3 +82,41 @@ def test_fork_map_runs_more_tasks_than_processes_in_order() -> None:
     assert [i for i, _ in results] == [0, 1, 2, 3, 4]
     if parallel.can_fork():
         assert len({pid for _, pid in results}) == 5  # a fresh worker per task
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent() -> None:
+    def task(index: int) -> int:
+        if index == 2:
+            raise ValueError("part two is broken")
+        return index
+
+    with pytest.raises(ValueError, match="part two is broken"):
+        parallel.fork_map(task, 4, processes=2)
+
+
+def test_a_killed_worker_fails_the_run_instead_of_hanging() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os
+        from fleetgen import parallel
+
+        def task(index):
+            if index == 1:
+                os._exit(7)  # as if the kernel killed it
+            return index
+
+        try:
+            parallel.fork_map(task, 3, processes=2)
+        except parallel.WorkerFailed as exc:
+            print("failed:", exc)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    if parallel.can_fork():
+        assert "failed: worker process for part 1 died (exit code 7)" in done.stdout

@@ -11,6 +11,8 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -39,23 +41,69 @@ def workers(requested: int | None, *, size: int, threshold: int, parts: int) -> 
     return max(1, min(requested, parts))
 
 
+class WorkerFailed(RuntimeError):
+    """A worker process died without a result (killed, out of memory, ...)."""
+
+
 def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = None) -> list[T]:
     """[task(0), ..., task(count - 1)], in order, over `processes` forked workers (default:
-    one per task). Each task runs in a fresh fork, so the memory one task used is returned
-    to the system before the next starts."""
+    one per task).
+
+    Each task runs in a fresh fork, so the memory one task used is returned to the system
+    before the next starts. multiprocessing.Pool would wait forever for a worker the kernel
+    killed, and ProcessPoolExecutor cannot fork a fresh worker per task; hence this small
+    scheduler: a dead worker is an error at once. An exception in a task is raised here.
+    """
     processes = count if processes is None else min(processes, count)
     if processes <= 1 or not can_fork():
         return [task(index) for index in range(count)]
     global _TASK
     _TASK = task
+    context = multiprocessing.get_context("fork")
+    waiting = list(range(count))
+    running: dict[Connection, tuple[int, BaseProcess]] = {}
+    results: dict[int, T] = {}
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes, maxtasksperchild=1) as pool:
-            return pool.map(_run, range(count), chunksize=1)
+        while waiting or running:
+            while waiting and len(running) < processes:
+                index = waiting.pop(0)
+                reader, writer = context.Pipe(duplex=False)
+                child = context.Process(target=_child, args=(index, writer), daemon=True)
+                child.start()
+                writer.close()  # the child holds the only writer: its death reads as EOF
+                running[reader] = (index, child)
+            for ready in wait(list(running)):
+                assert isinstance(ready, Connection)
+                index, process = running.pop(ready)
+                try:
+                    ok, value = ready.recv()
+                except EOFError:
+                    process.join()
+                    raise WorkerFailed(
+                        f"worker process for part {index} died (exit code {process.exitcode})"
+                    ) from None
+                finally:
+                    ready.close()
+                process.join()
+                if not ok:
+                    raise value
+                results[index] = value
     finally:
         _TASK = None
+        for _, leftover in running.values():
+            leftover.kill()
+            leftover.join()
+    return [results[index] for index in range(count)]
 
 
-def _run(index: int) -> Any:
+def _child(index: int, writer: Connection) -> None:
     assert _TASK is not None, "worker started without a task"
-    return _TASK(index)
+    try:
+        outcome: tuple[bool, Any] = (True, _TASK(index))
+    except BaseException as exc:  # handed to the parent, which raises it
+        outcome = (False, exc)
+    try:
+        writer.send(outcome)
+    except Exception as exc:  # an unpicklable result or exception: say what it was
+        writer.send((False, WorkerFailed(f"part {index}: {type(exc).__name__}: {exc}")))
+    writer.close()
