@@ -7,6 +7,7 @@ frameworks) or missing, or the work is small, everything runs in this process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -59,6 +60,9 @@ def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = No
         return [task(index) for index in range(count)]
     global _TASK
     _TASK = task
+    # Everything the parent holds moves out of the collector's sight: a child's collections
+    # would otherwise write to the header of every inherited object and copy its page.
+    gc.freeze()
     context = multiprocessing.get_context("fork")
     waiting = list(range(count))
     running: dict[Connection, tuple[int, BaseProcess]] = {}
@@ -90,6 +94,7 @@ def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = No
                 results[index] = value
     finally:
         _TASK = None
+        gc.unfreeze()
         for _, leftover in running.values():
             leftover.kill()
             leftover.join()
