@@ -222,3 +222,10 @@ def test_compiled_code_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.Mon
     cached[0].write_bytes(b"not marshal data")  # a damaged cache entry is rebuilt
     third = FastCheckCompiler().compile(schema)
     assert third is not None and not third({"a": "1"})
+
+
+def test_odd_input_falls_back_to_jsonschema() -> None:
+    check = FastCheckCompiler().compile({"patternProperties": {"^a": {"type": "string"}}})
+    assert check is not None
+    assert check({"ab": "x"}) and not check({"ab": 1})
+    assert check({1: "x"}) is False  # a YAML integer key: not the pre-check's call

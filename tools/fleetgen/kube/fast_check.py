@@ -126,7 +126,7 @@ class FastCheckCompiler:
         def valid(doc: Any) -> bool:
             try:
                 check(doc)
-            except fastjsonschema.JsonSchemaValueException:
+            except Exception:  # invalid, or odd input (a non-string key): jsonschema decides
                 return False
             return True
 
