@@ -16,102 +16,92 @@ from fleetgen.kube.crd_schema import convert_crd, write_catalog
 from fleetgen.kube.manifests import load_manifests
 from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import crds_dir
+from tests.crd_text import crd_text
 
-GIZMO_CRD = textwrap.dedent(
-    """\
-    apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata: {name: gizmos.example.com}
-    spec:
-      group: example.com
-      names: {kind: Gizmo, plural: gizmos}
-      scope: Namespaced
-      versions:
-      - name: v1
-        served: true
-        storage: true
-        schema:
-          openAPIV3Schema:
-            type: object
-            x-kubernetes-validations:
-            - {rule: "self.metadata.name.startsWith('g')", message: name must start with g}
-            properties:
-              apiVersion: {type: string}
-              kind: {type: string}
-              metadata: {type: object}
-              spec:
+GIZMO_CRD = crd_text(
+    "Gizmo",
+    "gizmos",
+    textwrap.dedent(
+        """\
+        spec:
+          type: object
+          x-kubernetes-validations:
+          - rule: "!has(self.min) || !has(self.max) || self.min <= self.max"
+            messageExpression: >-
+              'min ' + string(self.min) + ' exceeds max ' + string(self.max)
+            reason: FieldValueForbidden
+            fieldPath: .min
+          properties:
+            min: {type: integer}
+            max: {type: integer}
+            mode:
+              type: string
+              default: Fast
+              x-kubernetes-validations:
+              - {rule: "self in ['Fast', 'Safe']", message: bad mode}
+            ratio:
+              type: number
+              x-kubernetes-validations:
+              - {rule: "type(self) == double", message: not a double}
+            text:
+              type: string
+              nullable: true
+              x-kubernetes-validations:
+              - {rule: "size(self) <= 3", message: text too long}
+            source:
+              type: string
+              x-kubernetes-validations:
+              - {rule: "self == oldSelf", message: immutable}
+            ref:
+              type: object
+              x-kubernetes-validations:
+              - {rule: "!has(self.__namespace__) || self.__namespace__ != 'kube-system'"}
+              - {rule: "self.x__dash__y >= 0", message: x-y negative}
+              properties:
+                namespace: {type: string}
+                x-y: {type: integer}
+            items:
+              type: array
+              x-kubernetes-validations:
+              - rule: "self.all(a, self.exists_one(b, a.name == b.name))"
+                message: item names must be unique
+              items:
                 type: object
                 x-kubernetes-validations:
-                - rule: "!has(self.min) || !has(self.max) || self.min <= self.max"
-                  messageExpression: >-
-                    'min ' + string(self.min) + ' exceeds max ' + string(self.max)
-                  reason: FieldValueForbidden
-                  fieldPath: .min
+                - {rule: "self.weight > 0", message: weight must be positive}
+                - {rule: "self.name.lowerAscii() == self.name", message: lower-case names}
                 properties:
-                  min: {type: integer}
-                  max: {type: integer}
-                  mode:
-                    type: string
-                    default: Fast
-                    x-kubernetes-validations:
-                    - {rule: "self in ['Fast', 'Safe']", message: bad mode}
-                  ratio:
-                    type: number
-                    x-kubernetes-validations:
-                    - {rule: "type(self) == double", message: not a double}
-                  text:
-                    type: string
-                    nullable: true
-                    x-kubernetes-validations:
-                    - {rule: "size(self) <= 3", message: text too long}
-                  source:
-                    type: string
-                    x-kubernetes-validations:
-                    - {rule: "self == oldSelf", message: immutable}
-                  ref:
-                    type: object
-                    x-kubernetes-validations:
-                    - {rule: "!has(self.__namespace__) || self.__namespace__ != 'kube-system'"}
-                    - {rule: "self.x__dash__y >= 0", message: x-y negative}
-                    properties:
-                      namespace: {type: string}
-                      x-y: {type: integer}
-                  items:
-                    type: array
-                    x-kubernetes-validations:
-                    - rule: "self.all(a, self.exists_one(b, a.name == b.name))"
-                      message: item names must be unique
-                    items:
-                      type: object
-                      x-kubernetes-validations:
-                      - {rule: "self.weight > 0", message: weight must be positive}
-                      - {rule: "self.name.lowerAscii() == self.name", message: lower-case names}
-                      properties:
-                        name: {type: string}
-                        weight: {type: integer}
-                  labels:
-                    type: object
-                    additionalProperties:
-                      type: string
-                      x-kubernetes-validations:
-                      - {rule: "self.split('/').size() <= 2", message: too many slashes}
-                  links:
-                    type: object
-                    x-kubernetes-validations:
-                    - {rule: "self.home.isURL()", message: not a URL}
-                    - {rule: "quantity(self.size).isLessThan(quantity('1Gi'))"}
-                    - {rule: "sets.contains(['a'], [self.home])"}
-                    - {rule: "self.?home.orValue('') != ''"}
-                    properties:
-                      home: {type: string}
-                      size: {type: string}
-                  choice:
-                    type: object
-                    properties:
-                      kind: {type: string}
-                    oneOf:
-                    - x-kubernetes-validations: [{rule: "self.kind == 'A'"}]
-    """
+                  name: {type: string}
+                  weight: {type: integer}
+            labels:
+              type: object
+              additionalProperties:
+                type: string
+                x-kubernetes-validations:
+                - {rule: "self.split('/').size() <= 2", message: too many slashes}
+            links:
+              type: object
+              x-kubernetes-validations:
+              - {rule: "self.home.isURL()", message: not a URL}
+              - {rule: "quantity(self.size).isLessThan(quantity('1Gi'))"}
+              - {rule: "sets.contains(['a'], [self.home])"}
+              - {rule: "self.?home.orValue('') != ''"}
+              properties:
+                home: {type: string}
+                size: {type: string}
+            choice:
+              type: object
+              properties:
+                kind: {type: string}
+              oneOf:
+              - x-kubernetes-validations: [{rule: "self.kind == 'A'"}]
+        """
+    ),
+    validations=textwrap.dedent(
+        """\
+        - {rule: "self.metadata.name.startsWith('g')", message: name must start with g}
+        """
+    ),
 )
 GIZMO: dict[str, Any] = {
     "apiVersion": "example.com/v1",

@@ -19,65 +19,56 @@ from fleetgen.kube.crd_schema import (
 )
 from fleetgen.kube.manifests import ManifestError, load_manifests
 from fleetgen.kube.schema_store import SchemaStore, SchemaStoreError
+from tests.crd_text import crd_text
 
-WIDGET_CRD = textwrap.dedent(
-    """\
-    apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata: {name: widgets.example.com}
-    spec:
-      group: example.com
-      names: {kind: Widget, plural: widgets}
-      scope: Namespaced
-      versions:
-      - name: v1
-        served: true
-        storage: true
-        schema:
-          openAPIV3Schema:
-            type: object
-            properties:
-              apiVersion: {type: string}
-              kind: {type: string}
-              metadata: {type: object}
-              spec:
-                type: object
-                x-kubernetes-validations:
-                - {rule: "self.replicas <= 10", message: too many}
-                properties:
-                  replicas: {type: integer}
-                  port: {type: string, format: int-or-string}
-                  target:
-                    anyOf: [{type: integer}, {type: string}]
-                    x-kubernetes-int-or-string: true
-                  note: {type: string, nullable: true}
-                  mode: {type: string, enum: [a, b], nullable: true}
-                  config:
-                    type: object
-                    x-kubernetes-preserve-unknown-fields: true
-                    properties:
-                      known: {type: string}
-                  nested:
-                    type: object
-                    properties:
-                      inner:
-                        type: object
-                        properties:
-                          value: {type: string}
-                  address:
-                    type: object
-                    properties:
-                      type: {type: string}
-                      value: {type: string}
-                    oneOf:
-                    - properties: {type: {enum: [IP]}, value: {pattern: "^[0-9.]+$"}}
-                    - properties: {type: {not: {enum: [IP]}}}
-      - name: v1alpha1
-        served: false
-        storage: false
-        schema:
-          openAPIV3Schema: {type: object}
-    """
+WIDGET_CRD = crd_text(
+    "Widget",
+    "widgets",
+    textwrap.dedent(
+        """\
+        spec:
+          type: object
+          x-kubernetes-validations:
+          - {rule: "self.replicas <= 10", message: too many}
+          properties:
+            replicas: {type: integer}
+            port: {type: string, format: int-or-string}
+            target:
+              anyOf: [{type: integer}, {type: string}]
+              x-kubernetes-int-or-string: true
+            note: {type: string, nullable: true}
+            mode: {type: string, enum: [a, b], nullable: true}
+            config:
+              type: object
+              x-kubernetes-preserve-unknown-fields: true
+              properties:
+                known: {type: string}
+            nested:
+              type: object
+              properties:
+                inner:
+                  type: object
+                  properties:
+                    value: {type: string}
+            address:
+              type: object
+              properties:
+                type: {type: string}
+                value: {type: string}
+              oneOf:
+              - properties: {type: {enum: [IP]}, value: {pattern: "^[0-9.]+$"}}
+              - properties: {type: {not: {enum: [IP]}}}
+        """
+    ),
+    more_versions=textwrap.dedent(
+        """\
+        - name: v1alpha1
+          served: false
+          storage: false
+          schema:
+            openAPIV3Schema: {type: object}
+        """
+    ),
 )
 WIDGET: dict[str, Any] = {
     "apiVersion": "example.com/v1",

@@ -15,43 +15,34 @@ import yaml
 from fleetgen.config import ConfigError, load_config
 from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import RunCli, crds_dir
+from tests.crd_text import crd_text
 
-WIDGET_CRD = textwrap.dedent(
-    """\
-    apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata: {name: widgets.example.com}
-    spec:
-      group: example.com
-      names: {kind: Widget, plural: widgets}
-      scope: Namespaced
-      versions:
-      - name: v1
-        served: true
-        storage: true
-        schema:
-          openAPIV3Schema:
-            type: object
-            properties:
-              apiVersion: {type: string}
-              kind: {type: string}
-              metadata: {type: object}
-              spec:
-                type: object
-                x-kubernetes-validations:
-                - {rule: "self.low <= self.high", message: low above high}
-                properties:
-                  low: {type: integer}
-                  high: {type: integer}
-      - name: v1beta1
-        served: true
-        storage: false
-        schema:
-          openAPIV3Schema:
-            type: object
-            properties:
-              spec: {type: object, properties: {size: {type: string}}}
-    """
+WIDGET_CRD = crd_text(
+    "Widget",
+    "widgets",
+    textwrap.dedent(
+        """\
+        spec:
+          type: object
+          x-kubernetes-validations:
+          - {rule: "self.low <= self.high", message: low above high}
+          properties:
+            low: {type: integer}
+            high: {type: integer}
+        """
+    ),
+    more_versions=textwrap.dedent(
+        """\
+        - name: v1beta1
+          served: true
+          storage: false
+          schema:
+            openAPIV3Schema:
+              type: object
+              properties:
+                spec: {type: object, properties: {size: {type: string}}}
+        """
+    ),
 )
 GADGET_CRD = WIDGET_CRD.replace("Widget", "Gadget").replace("widgets", "gadgets")
 WIDGET: dict[str, Any] = {
