@@ -23,6 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+# The KV connector fleetgen wires for kvCache.shared (render/kv_cache.py, checks/kv_cache.py).
+LMCACHE_CONNECTOR = "LMCacheConnectorV1"
+
 
 def _fs(*names: str) -> frozenset[str]:
     return frozenset(names)
@@ -216,7 +219,7 @@ VERSION_CHANGES: tuple[tuple[str, Change], ...] = (
         Change(
             # The V1 KV-connector API with LMCacheConnectorV1 (PR #16625, first in 0.8.5; in
             # the 0.9.0 API docs). --kv-transfer-config itself is older (0.8 flags above).
-            add_kv_connectors=_fs("LMCacheConnectorV1"),
+            add_kv_connectors=_fs(LMCACHE_CONNECTOR),
             # API-server scale-out (PR #17546), DP across nodes, KV events; config dataclasses
             # give every boolean engine option a --no- form (approx.).
             add_flags=_fs(
@@ -397,7 +400,7 @@ PATCH_CHANGES: tuple[tuple[str, Change], ...] = (
     ("0.9.2", Change(add_metrics=_KV_RENAMED, deprecate_metrics=_GPU_PREFIXED)),
     # PR #16625 (the V1 LMCache connector) shipped in 0.8.5 (approx.: LMCache PR #976 adapts
     # LMCache to "the vLLM 0.8.5 API" of KVConnectorBase_V1).
-    ("0.8.5", Change(add_kv_connectors=_fs("LMCacheConnectorV1"))),
+    ("0.8.5", Change(add_kv_connectors=_fs(LMCACHE_CONNECTOR))),
 )
 
 FLAGS_SET_BY_FLEETGEN: frozenset[str] = frozenset(

@@ -10,7 +10,7 @@ from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 from fleetgen.placement import focused_placements
-from fleetgen.render.kv_cache import CONNECTOR
+from fleetgen.runtime_contract import LMCACHE_CONNECTOR as CONNECTOR
 from fleetgen.runtime_contract import canonical_flag, contract_for
 
 TRANSFER_FLAG = "--kv-transfer-config"

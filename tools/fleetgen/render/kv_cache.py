@@ -9,9 +9,10 @@ from __future__ import annotations
 from fleetgen import naming
 from fleetgen.placement import Placement
 from fleetgen.render.patches import Patch, pointer
+from fleetgen.runtime_contract import LMCACHE_CONNECTOR
 
 COMPONENT = "kv-cache"
-CONNECTOR = "LMCacheConnectorV1"
+CONNECTOR = LMCACHE_CONNECTOR
 # Redis needs memory above --maxmemory for fragmentation, client buffers and its own process.
 MAXMEMORY_SHARE = 0.8
 _UNITS = {"Mi": 1024**2, "Gi": 1024**3}
