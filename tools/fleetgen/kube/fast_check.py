@@ -17,9 +17,7 @@ import builtins
 import hashlib
 import json
 import marshal
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,7 @@ from urllib.parse import urljoin
 import fastjsonschema
 
 from fleetgen.kube.crd_schema import compile_crd_pattern
-from fleetgen.loading.cache import cache_dir
+from fleetgen.loading.cache import cache_dir, write_cache_file
 
 __all__ = ["FastCheck", "FastCheckCompiler"]
 
@@ -304,15 +302,6 @@ def _load_cached(key: str) -> CodeType | None:
 
 
 def _store_cached(key: str, code: CodeType) -> None:
-    """Write atomically; a cache that cannot be written never fails the command."""
     path = _cache_path(key)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(marshal.dumps(code))
-        Path(tmp).replace(path)
-    except OSError:
-        return
+    if path is not None:
+        write_cache_file(path, marshal.dumps(code))

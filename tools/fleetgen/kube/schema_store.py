@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ from fleetgen.kube.crd_schema import (
     scan_crd_kinds,
 )
 from fleetgen.kube.fast_check import FastCheck, FastCheckCompiler
-from fleetgen.loading.cache import cache_dir
+from fleetgen.loading.cache import cache_dir, write_cache_file
 
 if TYPE_CHECKING:
     from fleetgen.kube.cel import CelEngine, CelReport, CelTotals
@@ -396,14 +394,7 @@ class _ConvertedCache:
         if path is None:
             return
         items = [[c.group, c.version, c.kind, c.schema] for c in converted]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(items, handle, separators=(",", ":"))
-            Path(tmp).replace(path)
-        except OSError:
-            return  # a cache that cannot be written never fails the command
+        write_cache_file(path, json.dumps(items, separators=(",", ":")).encode("utf-8"))
 
 
 _converted_cache = _ConvertedCache()

@@ -27,6 +27,22 @@ def cache_dir() -> Path | None:
     return Path(base) / "fleetgen"
 
 
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Replace a cache file atomically (readers see the old or the new content); a cache
+    that cannot be written never fails the command."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class LoadCache:
     """content sha256 -> schema-valid data with defaults, for one repository and schema."""
 
@@ -65,11 +81,4 @@ class LoadCache:
         if self.path is None or not (self.dirty or set(self.entries) != self.used):
             return
         keep = {k: v for k, v in self.entries.items() if k in self.used}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(keep, handle, separators=(",", ":"))
-            Path(tmp).replace(self.path)
-        except OSError:
-            return
+        write_cache_file(self.path, json.dumps(keep, separators=(",", ":")).encode("utf-8"))

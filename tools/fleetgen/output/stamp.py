@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from fleetgen import layout
 from fleetgen.config import CONFIG_FILE
-from fleetgen.loading.cache import cache_dir
+from fleetgen.loading.cache import cache_dir, write_cache_file
 
 INPUT_DIRS = ("fleet", "environments", "base")
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -63,14 +62,7 @@ def record(root: Path, digest: str, manifest: bytes) -> None:
     if path is None:
         return
     entry = {"inputs": digest, "manifest": manifest.decode("utf-8")}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entry, handle)
-        Path(tmp).replace(path)
-    except OSError:
-        return  # a cache that cannot be written never fails the command
+    write_cache_file(path, json.dumps(entry).encode("utf-8"))
 
 
 def tree_is_current(root: Path, digest: str) -> bool:
