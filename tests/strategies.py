@@ -580,7 +580,14 @@ _SERVED = schema_string("spec", "model", "servedName", max_size=40).filter(
     lambda s: s not in repo_facts().served_names
 )
 _REVISION = schema_string("spec", "model", "revision")
-_STORAGE_URI = schema_string("spec", "model", "storageUri", max_size=60)
+# Any schema-valid URI (many of which FG107 refuses: a random pvc:// claim name, a '..'
+# segment) or a well-formed one, so that most drawn descriptors get as far as rendering.
+_STORAGE_URI = st.builds(
+    lambda scheme, head, parts: f"{scheme}://{head}/" + "/".join(parts),
+    st.sampled_from(["s3", "gs", "hf", "pvc", "oci"]),
+    dns_label(20),
+    st.lists(st.from_regex(r"[a-z0-9][a-z0-9._-]{0,11}", fullmatch=True), min_size=1, max_size=3),
+) | schema_string("spec", "model", "storageUri", max_size=60)
 _QUANTITY = schema_string("spec", "resources", "cpu", max_size=12)
 _CONTACT = schema_string("metadata", "contact", max_size=40)
 _DESCRIPTION = schema_string("metadata", "description", max_size=80)
