@@ -121,26 +121,18 @@ def inference_service(p: Placement) -> Patch:
         origin=src.at("spec", "model", "storageUri"),
     )
     patch.replace(pointer(*container, "image"), p.image, origin=image_location(p))
-    patch.replace(
-        pointer(*container, "args", 0),
-        f"--served-model-name={model.served_name}",
-        origin=src.at("spec", "model", "servedName"),
+    # The base's args/0..3 placeholders (base/README.md), each from one descriptor field.
+    placeholders = (
+        (f"--served-model-name={model.served_name}", ("model", "servedName")),
+        (f"--tensor-parallel-size={rt.tensor_parallel}", ("runtime", "tensorParallel")),
+        (f"--max-model-len={rt.max_model_len}", ("runtime", "maxModelLen")),
+        (
+            f"--gpu-memory-utilization={rt.gpu_memory_utilization:g}",
+            ("runtime", "gpuMemoryUtilization"),
+        ),
     )
-    patch.replace(
-        pointer(*container, "args", 1),
-        f"--tensor-parallel-size={rt.tensor_parallel}",
-        origin=src.at("spec", "runtime", "tensorParallel"),
-    )
-    patch.replace(
-        pointer(*container, "args", 2),
-        f"--max-model-len={rt.max_model_len}",
-        origin=src.at("spec", "runtime", "maxModelLen"),
-    )
-    patch.replace(
-        pointer(*container, "args", 3),
-        f"--gpu-memory-utilization={rt.gpu_memory_utilization:g}",
-        origin=src.at("spec", "runtime", "gpuMemoryUtilization"),
-    )
+    for index, (arg, field) in enumerate(placeholders):
+        patch.replace(pointer(*container, "args", index), arg, origin=src.at("spec", *field))
     for arg in _vllm_args(p):
         patch.add(pointer(*container, "args", "-"), arg)
     gpu = get_gpu(pool.gpu) if pool is not None else None
