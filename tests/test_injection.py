@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -177,17 +177,23 @@ ENV_NAME_FIELDS: list[JsonPathT] = [
 ]
 
 
+def edited_environment(root: Path, path: JsonPathT, change: Callable[[Any], Any]) -> str:
+    """The dev environment file's text with the value at `path` set to change(old value);
+    the old value of a key not set yet is None."""
+    env = yaml.safe_load((root / DEV).read_text())
+    node: Any = env
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = change(node.get(path[-1]) if isinstance(node, dict) else node[path[-1]])
+    return dump_descriptor(env)
+
+
 @pytest.mark.parametrize("path", ENV_NAME_FIELDS, ids=pid)
 @pytest.mark.parametrize("bad", ["../kube-system", "Dev", "dеv"], ids=["dotdot", "upper", "cyr"])
 def test_bad_names_in_environment_files_are_rejected(
     example_repo: Path, path: JsonPathT, bad: str
 ) -> None:
-    env = yaml.safe_load((example_repo / DEV).read_text())
-    node: Any = env
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = bad
-    text = dump_descriptor(env)
+    text = edited_environment(example_repo, path, lambda _: bad)
     line, column = mark_of(text, path)
     assert located(validate_text(example_repo, text, DEV), DEV) == {("FG105", line, column)}
 
@@ -222,12 +228,7 @@ ENV_TEMPLATE_FIELDS: list[JsonPathT] = [
 def test_go_templates_are_rejected_where_environments_feed_the_applicationset(
     example_repo: Path, path: JsonPathT
 ) -> None:
-    env = yaml.safe_load((example_repo / DEV).read_text())
-    node: Any = env
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = "{{ .path.path }}"
-    text = dump_descriptor(env)
+    text = edited_environment(example_repo, path, lambda _: "{{ .path.path }}")
     codes = {code for code, *_ in located(validate_text(example_repo, text, DEV), DEV)}
     assert codes and codes <= {"FG105", "FG107"}, codes
 
@@ -444,12 +445,7 @@ ENV_NEWLINE_FIELDS: list[JsonPathT] = [
 def test_trailing_newline_is_rejected_in_environment_files(
     example_repo: Path, path: JsonPathT
 ) -> None:
-    env = yaml.safe_load((example_repo / DEV).read_text())
-    node: Any = env
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] += "\n"
-    text = dump_descriptor(env)
+    text = edited_environment(example_repo, path, lambda value: value + "\n")
     line, _ = mark_of(text, path)
     report = validate_text(example_repo, text, DEV)
     assert line in {line for _, line, _ in located(report, DEV)}

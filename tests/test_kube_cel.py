@@ -16,7 +16,7 @@ from fleetgen.kube.crd_schema import convert_crd, write_catalog
 from fleetgen.kube.manifests import load_manifests
 from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import crds_dir
-from tests.crd_text import crd_text
+from tests.kube_fixtures import crd_text
 
 GIZMO_CRD = crd_text(
     "Gizmo",

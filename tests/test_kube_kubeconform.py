@@ -24,6 +24,7 @@ from fleetgen.kube.kubeconform import (
 )
 from fleetgen.kube.schema_store import SchemaStore, core_schema_dir
 from tests.conftest import crds_dir
+from tests.kube_fixtures import SCALED_OBJECT
 
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -154,19 +155,6 @@ def real_kubeconform() -> str:
             "put a kubeconform binary on PATH to compare the two engines"
         )
     return exe
-
-
-SCALED_OBJECT: dict[str, Any] = {
-    "apiVersion": "keda.sh/v1alpha1",
-    "kind": "ScaledObject",
-    "metadata": {"name": "m", "namespace": "llm"},
-    "spec": {
-        "scaleTargetRef": {"name": "m-predictor"},
-        "minReplicaCount": 1,
-        "maxReplicaCount": 4,
-        "triggers": [{"type": "prometheus", "metadata": {"query": "up", "threshold": "5"}}],
-    },
-}
 
 
 def test_both_engines_agree(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from fleetgen.kube.crd_schema import (
 )
 from fleetgen.kube.manifests import ManifestError, load_manifests
 from fleetgen.kube.schema_store import SchemaStore, SchemaStoreError
-from tests.crd_text import crd_text
+from tests.kube_fixtures import crd_text
 
 WIDGET_CRD = crd_text(
     "Widget",

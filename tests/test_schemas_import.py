@@ -15,7 +15,7 @@ import yaml
 from fleetgen.config import ConfigError, load_config
 from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import RunCli, crds_dir
-from tests.crd_text import crd_text
+from tests.kube_fixtures import SCALED_OBJECT, crd_text
 
 WIDGET_CRD = crd_text(
     "Widget",
@@ -219,17 +219,6 @@ REAL = (
     "ai-gateway/aigateway.envoyproxy.io_aiservicebackends.yaml",
     "gateway-api/gateway.networking.k8s.io_gateways.yaml",
 )
-SCALED_OBJECT: dict[str, Any] = {
-    "apiVersion": "keda.sh/v1alpha1",
-    "kind": "ScaledObject",
-    "metadata": {"name": "m", "namespace": "llm"},
-    "spec": {
-        "scaleTargetRef": {"name": "m-predictor"},
-        "minReplicaCount": 1,
-        "maxReplicaCount": 4,
-        "triggers": [{"type": "prometheus", "metadata": {"query": "up", "threshold": "5"}}],
-    },
-}
 GATEWAY: dict[str, Any] = {
     "apiVersion": "gateway.networking.k8s.io/v1",
     "kind": "Gateway",

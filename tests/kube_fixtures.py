@@ -1,8 +1,9 @@
-"""Small test CRDs as YAML text: one namespaced kind in example.com, schema given by the test."""
+"""Shared Kubernetes test fixtures: small example CRDs as YAML text, and sample manifests."""
 
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 _HEADER = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -39,3 +40,17 @@ def crd_text(
     schema += _STANDARD + textwrap.indent(textwrap.dedent(properties), "  ")
     text = _HEADER.format(kind=kind, plural=plural) + textwrap.indent(schema, " " * 8)
     return text + textwrap.indent(textwrap.dedent(more_versions), "  ")
+
+
+# A valid KEDA ScaledObject (the real CRD is in the upstream CRD directory).
+SCALED_OBJECT: dict[str, Any] = {
+    "apiVersion": "keda.sh/v1alpha1",
+    "kind": "ScaledObject",
+    "metadata": {"name": "m", "namespace": "llm"},
+    "spec": {
+        "scaleTargetRef": {"name": "m-predictor"},
+        "minReplicaCount": 1,
+        "maxReplicaCount": 4,
+        "triggers": [{"type": "prometheus", "metadata": {"query": "up", "threshold": "5"}}],
+    },
+}
