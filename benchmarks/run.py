@@ -224,6 +224,7 @@ class Stat:
     cpu_median_s: float | None = None
     cpu_mean_s: float | None = None
     loadavg: float | None = None  # 1-minute load average when the metric was done
+    code: str = ""  # the commit measured (a --resume run may mix commits across metrics)
 
 
 @dataclass(slots=True)
@@ -466,6 +467,7 @@ def bench_size(
             return
         log(f"N={models}: {metric} ({repeat} run(s))")
         stat = make()
+        stat.code = code_version()
         stats[metric] = asdict(stat)
         result["stats"] = stats
         shown = "-" if stat.median_s is None else f"{stat.median_s:.3f} s"
@@ -779,11 +781,19 @@ def machine() -> dict[str, str]:
 
 
 def _code_line(results: dict[int, dict[str, Any]], now: str) -> str:
-    codes = {n: results[n].get("code", "?") for n in sorted(results)}
-    if len(set(codes.values())) == 1:
-        return f"Code measured: {next(iter(codes.values()))} (checkout now: {now})."
-    per_size = ", ".join(f"N={n} {code}" for n, code in codes.items())
-    return f"Code measured per size: {per_size} (checkout now: {now})."
+    """Which commit each metric was measured on: a size's own commit unless the metric
+    was measured again later (--resume keeps the others)."""
+    metrics: dict[str, set[str]] = {}
+    for result in results.values():
+        for metric, stat in result.get("stats", {}).items():
+            metrics.setdefault(stat.get("code") or result.get("code", "?"), set()).add(metric)
+    if len(metrics) <= 1:
+        return f"Code measured: {next(iter(metrics), '?')} (checkout now: {now})."
+    parts = [
+        f"{', '.join(sorted(names))} on {code}"
+        for code, names in sorted(metrics.items(), key=lambda item: -len(item[1]))
+    ]
+    return f"Code measured: {'; '.join(parts)} (checkout now: {now})."
 
 
 def _load_range(result: dict[str, Any]) -> str:

@@ -55,7 +55,9 @@ def validate(options: ValidateOptions) -> Report:
     if not root.is_dir():
         raise UsageError(f"{options.root}: not a directory")
     wanted = _relative(root, options.paths)
-    fleet, diags = _load(root, focus=frozenset(wanted) if wanted else None)
+    # Rendering and the revision checks need every descriptor in full, not its footprint.
+    lean = not (options.rendered or options.in_sync or options.base is not None)
+    fleet, diags = _load(root, focus=frozenset(wanted) if wanted else None, lean=lean)
     diags.extend(run_checks(fleet))
     if options.base is not None:
         diags.extend(_deletion_guard(root, fleet, options.base, options.max_drop))
@@ -119,13 +121,15 @@ def select(report: Report, codes: Sequence[str]) -> tuple[Diagnostic, ...]:
     return tuple(d for d in report.diagnostics if d.code in codes)
 
 
-def _load(root: Path, *, focus: frozenset[str] | None = None) -> tuple[Fleet, list[Diagnostic]]:
+def _load(
+    root: Path, *, focus: frozenset[str] | None = None, lean: bool = False
+) -> tuple[Fleet, list[Diagnostic]]:
     from fleetgen.loading.fleet import load_fleet
 
     root = root.resolve()
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory")
-    return load_fleet(root, focus=focus)
+    return load_fleet(root, focus=focus, lean=lean)
 
 
 def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:

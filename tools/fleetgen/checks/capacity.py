@@ -10,41 +10,42 @@ from collections.abc import Iterator
 
 from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic
-from fleetgen.ledger import build_ledger
 from fleetgen.loading.fleet import Fleet
 from fleetgen.placement import placements
 
 
 def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
-    ledger = build_ledger(placements(fleet))
-    for pool in ledger.pools:
-        name = f"{pool.environment}/{pool.cluster}/{pool.pool}"
-        for p in pool.placements:
-            own_min = p.min_replicas * p.gpus_per_replica
-            own_max = p.max_replicas * p.gpus_per_replica
-            if pool.min_gpus > pool.capacity:
-                yield diag(
-                    "FG406",
-                    f"pool {name} has {pool.capacity} GPUs, but minimum scale needs "
-                    f"{pool.min_gpus} (this model: {own_min})",
-                    p.replicas_at("min"),
-                    hint="lower minimum replicas, or ask for more nodes in the pool",
-                )
-            elif pool.max_gpus > pool.capacity:
-                yield diag(
-                    "FG407",
-                    f"pool {name} has {pool.capacity} GPUs, but maximum scale needs "
-                    f"{pool.max_gpus} (this model: {own_max})",
-                    p.replicas_at("max"),
-                    hint="autoscaling will stall with pending pods before reaching maximum",
-                )
-    for team in ledger.teams:
-        if team.max_gpus <= team.budget:
+    index = fleet.footprints()
+    for p in placements(fleet):
+        pool = p.pool
+        if pool is None:
             continue
-        for p in team.placements:
+        env, cluster = p.environment.name, p.cluster.name
+        min_gpus, max_gpus = index.pool_gpus[(env, cluster, pool.name)]
+        name = f"{env}/{cluster}/{pool.name}"
+        if min_gpus > pool.capacity:
+            yield diag(
+                "FG406",
+                f"pool {name} has {pool.capacity} GPUs, but minimum scale needs "
+                f"{min_gpus} (this model: {p.min_replicas * p.gpus_per_replica})",
+                p.replicas_at("min"),
+                hint="lower minimum replicas, or ask for more nodes in the pool",
+            )
+        elif max_gpus > pool.capacity:
+            yield diag(
+                "FG407",
+                f"pool {name} has {pool.capacity} GPUs, but maximum scale needs "
+                f"{max_gpus} (this model: {p.max_replicas * p.gpus_per_replica})",
+                p.replicas_at("max"),
+                hint="autoscaling will stall with pending pods before reaching maximum",
+            )
+        team = p.descriptor.team
+        budget = p.cluster.team_budgets.get(team)
+        team_gpus = index.team_gpus.get((env, cluster, team), 0)
+        if budget is not None and team_gpus > budget:
             yield diag(
                 "FG408",
-                f"team {team.team!r} may use {team.max_gpus} GPUs on "
-                f"{team.environment}/{team.cluster} at maximum scale; its budget is {team.budget}",
+                f"team {team!r} may use {team_gpus} GPUs on {env}/{cluster} "
+                f"at maximum scale; its budget is {budget}",
                 p.replicas_at("max"),
             )

@@ -66,17 +66,13 @@ def check_images(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def check_promotion(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG601: what runs in production ran in staging first (per environment policy)."""
-    staged: dict[str, set[str]] = {}
-    production: list[Placement] = []
+    staged = fleet.footprints().staged
     for p in placements(fleet):
-        if p.environment.tier == "staging":
-            staged.setdefault(p.descriptor.name, set()).add(p.image)
-        elif p.environment.production and p.environment.promotion != "off":
-            production.append(p)
-    for p in production:
+        if not p.environment.production or p.environment.promotion == "off":
+            continue
         if not fleet.in_focus(p.descriptor.source.path):
             continue
-        if p.image in staged.get(p.descriptor.name, set()):
+        if p.image in staged.get(p.descriptor.name, ()):
             continue
         severity = Severity.ERROR if p.environment.promotion == "error" else Severity.WARNING
         yield diag(

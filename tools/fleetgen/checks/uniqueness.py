@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from fleetgen import naming
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
+from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
+from fleetgen.loading.positions import JsonPath
 from fleetgen.model import Descriptor
 
 
 def check_model_names(fleet: Fleet) -> Iterator[Diagnostic]:
     """FG301: no two descriptors declare the same model (each file involved is told)."""
-    by_name: dict[str, list[Descriptor]] = defaultdict(list)
+    paths_by_name = fleet.footprints().paths_by_name
     for desc in fleet.descriptors:
-        by_name[desc.name].append(desc)
-    for name, claimants in by_name.items():
-        for desc in claimants if len(claimants) > 1 else ():
-            others = ", ".join(d.source.path for d in claimants if d is not desc)
+        claimants = paths_by_name.get(desc.name, ())
+        if len(claimants) > 1:
+            others = ", ".join(sorted(p for p in claimants if p != desc.source.path))
             yield diag(
                 "FG301",
-                f"model {name!r} is also declared in {others}",
+                f"model {desc.name!r} is also declared in {others}",
                 desc.source.at("metadata", "name"),
             )
 
 
-def _served_locations(desc: Descriptor) -> Iterator[tuple[str, Location]]:
-    yield desc.model.served_name, desc.source.at("spec", "model", "servedName")
+def _served_paths(desc: Descriptor) -> Iterator[tuple[str, JsonPath]]:
+    yield desc.model.served_name, ("spec", "model", "servedName")
     for index, alias in enumerate(desc.model.aliases):
-        yield alias, desc.source.at("spec", "model", "aliases", index)
+        yield alias, ("spec", "model", "aliases", index)
 
 
 def check_served_names(fleet: Fleet) -> Iterator[Diagnostic]:
@@ -39,27 +38,26 @@ def check_served_names(fleet: Fleet) -> Iterator[Diagnostic]:
     Every claimant gets the diagnostic at its own line, so a pre-commit run on either file
     (the one that came first or the one adding the clash) reports it.
     """
-    claims: dict[tuple[str, str, str, str], list[tuple[Descriptor, Location]]] = defaultdict(list)
+    claims = fleet.footprints().served
     for desc in fleet.descriptors:
         for env_name in desc.environments:
             env = fleet.environments.get(env_name)
             if env is None or not desc.active_in(env_name):
                 continue
-            gateway = (env.name, env.gateway.namespace, env.gateway.name)
-            for served, where in _served_locations(desc):
-                claims[(*gateway, served)].append((desc, where))
-    for (env_name, gw_ns, gw_name, served), owners in claims.items():
-        if len(owners) < 2:
-            continue
-        for desc, where in owners:
-            others = sorted({d.name for d, _ in owners if d is not desc}) or ["this model again"]
-            yield diag(
-                "FG302",
-                f"served name {served!r} is also routed to {', '.join(others)} "
-                f"on gateway {gw_ns}/{gw_name} in {env_name}",
-                where,
-                hint="clients would reach one model or the other; pick another name",
-            )
+            gw_ns, gw_name = env.gateway.namespace, env.gateway.name
+            for served, path in _served_paths(desc):
+                owners = claims.get((env.name, gw_ns, gw_name, served), ())
+                if len(owners) < 2:
+                    continue
+                others = sorted({m for p, m in owners if p != desc.source.path})
+                yield diag(
+                    "FG302",
+                    f"served name {served!r} is also routed to "
+                    f"{', '.join(others or ['this model again'])} "
+                    f"on gateway {gw_ns}/{gw_name} in {env.name}",
+                    desc.source.at(*path),
+                    hint="clients would reach one model or the other; pick another name",
+                )
 
 
 def check_name_lengths(fleet: Fleet) -> Iterator[Diagnostic]:

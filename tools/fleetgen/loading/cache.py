@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,13 @@ def write_cache_file(path: Path, data: bytes) -> None:
 class LoadCache:
     """content sha256 -> schema-valid data with defaults, for one repository and schema."""
 
-    def __init__(self, root: Path, schema_text: str) -> None:
+    def __init__(self, root: Path, schema_text: str, keep: Iterable[str] = ()) -> None:
+        """`keep`: digests of files this run will not look up but that are still there."""
         directory = cache_dir()
         key = hashlib.sha256(f"{__version__}\0{root}\0{schema_text}".encode()).hexdigest()
         self.path = directory / f"{key[:24]}.json" if directory else None
         self.entries: dict[str, Any] = {}
-        self.used: set[str] = set()
+        self.used: set[str] = set(keep)
         self.dirty = False
         if self.path is not None:
             try:
@@ -78,7 +80,7 @@ class LoadCache:
 
     def save(self) -> None:
         """Keep only the entries this run used; write atomically; never fail the command."""
-        if self.path is None or not (self.dirty or set(self.entries) != self.used):
+        if self.path is None or not (self.dirty or set(self.entries) - self.used):
             return
         keep = {k: v for k, v in self.entries.items() if k in self.used}
         write_cache_file(self.path, json.dumps(keep, separators=(",", ":")).encode("utf-8"))
