@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from fleetgen.environment import Environment
 from fleetgen.model import Descriptor
@@ -23,9 +24,11 @@ TeamKey = tuple[str, str, str]  # environment, cluster, team
 GpuUse = tuple[str, str, str, int, int, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Footprint:
-    """The facts of one descriptor that other descriptors' checks depend on."""
+class Footprint(NamedTuple):
+    """The facts of one descriptor that other descriptors' checks depend on.
+
+    A named tuple: the pre-commit path makes thousands of these from cached records.
+    """
 
     path: str
     name: str
@@ -35,13 +38,12 @@ class Footprint:
     staged: tuple[str, ...]  # images of its active placements in staging-tier environments
 
     def record(self) -> tuple[object, ...]:
-        """Plain tuples, for the cache."""
-        return (self.name, self.environments, self.served, self.gpus, self.staged)
+        """Plain tuples without the path, for the cache."""
+        return tuple(self[1:])
 
     @classmethod
     def from_record(cls, path: str, record: tuple[object, ...]) -> Footprint:
-        name, environments, served, gpus, staged = record
-        return cls(path, name, environments, served, gpus, staged)  # type: ignore[arg-type]
+        return cls(path, *record)  # type: ignore[arg-type]
 
 
 def footprint_of(desc: Descriptor, environments: Mapping[str, Environment]) -> Footprint:
@@ -98,16 +100,21 @@ class FootprintIndex:
     @classmethod
     def of(cls, footprints: Iterable[Footprint]) -> FootprintIndex:
         index = cls()
-        for fp in footprints:
-            index.paths_by_name[fp.name].append(fp.path)
-            for key in fp.served:
-                index.served[key].append((fp.path, fp.name))
-            for env, cluster, pool, low, high, team in fp.gpus:
-                totals = index.pool_gpus.setdefault((env, cluster, pool), [0, 0])
-                totals[0] += low
-                totals[1] += high
+        names, served, pools = index.paths_by_name, index.served, index.pool_gpus
+        teams, staged = index.team_gpus, index.staged
+        for path, name, _, claims, gpus, images in footprints:
+            names[name].append(path)
+            for key in claims:
+                served[key].append((path, name))
+            for env, cluster, pool, low, high, team in gpus:
+                totals = pools.get((env, cluster, pool))
+                if totals is None:
+                    pools[(env, cluster, pool)] = [low, high]
+                else:
+                    totals[0] += low
+                    totals[1] += high
                 if team:
-                    index.team_gpus[(env, cluster, team)] += high
-            if fp.staged:
-                index.staged[fp.name].update(fp.staged)
+                    teams[(env, cluster, team)] += high
+            if images:
+                staged[name].update(images)
         return index
