@@ -780,20 +780,38 @@ def machine() -> dict[str, str]:
     }
 
 
+def _same_code(commit: str, now: str) -> bool:
+    """True when fleetgen's package is identical at `commit` and in the checkout."""
+    if "uncommitted" in commit or "uncommitted" in now:
+        return False
+    diff = subprocess.run(
+        ["git", "-C", str(REPO), "diff", "--quiet", commit.split()[0], "--", "tools"],
+        capture_output=True,
+        check=False,
+    )
+    return diff.returncode == 0
+
+
 def _code_line(results: dict[int, dict[str, Any]], now: str) -> str:
     """Which commit each metric was measured on: a size's own commit unless the metric
     was measured again later (--resume keeps the others)."""
-    metrics: dict[str, set[str]] = {}
-    for result in results.values():
-        for metric, stat in result.get("stats", {}).items():
-            metrics.setdefault(stat.get("code") or result.get("code", "?"), set()).add(metric)
-    if len(metrics) <= 1:
-        return f"Code measured: {next(iter(metrics), '?')} (checkout now: {now})."
-    parts = [
-        f"{', '.join(sorted(names))} on {code}"
-        for code, names in sorted(metrics.items(), key=lambda item: -len(item[1]))
-    ]
-    return f"Code measured: {'; '.join(parts)} (checkout now: {now})."
+    sizes: dict[str, dict[str, list[int]]] = {}
+    for n in sorted(results):
+        for metric, stat in results[n].get("stats", {}).items():
+            code = stat.get("code") or results[n].get("code", "?")
+            sizes.setdefault(code, {}).setdefault(metric, []).append(n)
+    if len(sizes) <= 1:
+        return f"Code measured: {next(iter(sizes), '?')} (checkout now: {now})."
+    every = sorted(results)
+    parts = []
+    for code, metrics in sorted(sizes.items(), key=lambda item: -len(item[1])):
+        names = ", ".join(
+            m if ns == every else f"{m} (N={', '.join(map(str, ns))})"
+            for m, ns in sorted(metrics.items())
+        )
+        same = " (fleetgen's code as in the checkout)" if _same_code(code, now) else ""
+        parts.append(f"{code}{same}: {names}")
+    return f"Code measured (checkout now: {now}): " + "; ".join(parts) + "."
 
 
 def _load_range(result: dict[str, Any]) -> str:
