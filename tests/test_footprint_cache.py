@@ -17,6 +17,7 @@ import pytest
 from fleetgen import app
 from fleetgen.diagnostics import Report
 from fleetgen.loading import fleet as fleet_loading
+from fleetgen.loading import read as reading
 from fleetgen.loading import snapshot
 
 SMALL = "fleet/llama-3-1-8b-instruct.yaml"
@@ -46,16 +47,17 @@ def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files the loader reads, in order."""
+def reads(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The input files the loader reads, in order."""
     seen: list[str] = []
-    real = fleet_loading._read
+    real = reading.read_capped
+    root = repo.resolve()
 
-    def read(root: Path, rel: str) -> Any:
-        seen.append(rel)
-        return real(root, rel)
+    def read_capped(path: Path) -> Any:
+        seen.append(path.relative_to(root).as_posix())
+        return real(path)
 
-    monkeypatch.setattr(fleet_loading, "_read", read)
+    monkeypatch.setattr(reading, "read_capped", read_capped)
     return seen
 
 
