@@ -13,6 +13,9 @@ from fleetgen.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 from fleetgen.placement import placements
 
+_MIN_HINT = "lower minimum replicas, or ask for more nodes in the pool"
+_MAX_HINT = "autoscaling will stall with pending pods before reaching maximum"
+
 
 def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
     index = fleet.footprints()
@@ -23,22 +26,20 @@ def check_capacity(fleet: Fleet) -> Iterator[Diagnostic]:
         env, cluster = p.environment.name, p.cluster.name
         min_gpus, max_gpus = index.pool_gpus[(env, cluster, pool.name)]
         name = f"{env}/{cluster}/{pool.name}"
-        if min_gpus > pool.capacity:
-            yield diag(
-                "FG406",
-                f"pool {name} has {pool.capacity} GPUs, but minimum scale needs "
-                f"{min_gpus} (this model: {p.min_replicas * p.gpus_per_replica})",
-                p.replicas_at("min"),
-                hint="lower minimum replicas, or ask for more nodes in the pool",
-            )
-        elif max_gpus > pool.capacity:
-            yield diag(
-                "FG407",
-                f"pool {name} has {pool.capacity} GPUs, but maximum scale needs "
-                f"{max_gpus} (this model: {p.max_replicas * p.gpus_per_replica})",
-                p.replicas_at("max"),
-                hint="autoscaling will stall with pending pods before reaching maximum",
-            )
+        # A shortage at minimum scale is an error; only without one, a warning at maximum.
+        for code, bound, needed, own, hint in (
+            ("FG406", "minimum", min_gpus, p.min_replicas, _MIN_HINT),
+            ("FG407", "maximum", max_gpus, p.max_replicas, _MAX_HINT),
+        ):
+            if needed > pool.capacity:
+                yield diag(
+                    code,
+                    f"pool {name} has {pool.capacity} GPUs, but {bound} scale needs "
+                    f"{needed} (this model: {own * p.gpus_per_replica})",
+                    p.replicas_at(bound[:3]),
+                    hint=hint,
+                )
+                break
         team = p.descriptor.team
         budget = p.cluster.team_budgets.get(team)
         team_gpus = index.team_gpus.get((env, cluster, team), 0)
