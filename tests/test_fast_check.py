@@ -8,6 +8,7 @@ through both the compiled pre-check and the jsonschema validator of the same kin
 from __future__ import annotations
 
 import copy
+import itertools
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 from fleetgen.kube.fast_check import FastCheckCompiler, _literal_class_dollars
 from fleetgen.kube.schema_store import SchemaStore
+from fleetgen.loading import schema
 from fleetgen.loading.fleet import load_fleet
+from fleetgen.loading.yaml_source import ParsedFile, parse
 from fleetgen.render.plan import build_plan
 from fleetgen.rendered.build import render_fleet
 from tests.conftest import REPO, crds_dir
@@ -183,7 +187,8 @@ def test_dollar_inside_a_character_class_stays_literal() -> None:
         {"prefixItems": [{"type": "string"}]},  # unknown keyword
         {"items": [{"type": "string"}]},
         {"exclusiveMinimum": True},  # draft-04 form
-        {"const": "x"},
+        {"const": 1},  # Python's == makes True equal 1
+        {"const": ["x"]},
         {"pattern": "(?<!x"},  # Python cannot compile it
     ],
 )
@@ -229,3 +234,75 @@ def test_odd_input_falls_back_to_jsonschema() -> None:
     assert check is not None
     assert check({"ab": "x"}) and not check({"ab": 1})
     assert check({1: "x"}) is False  # a YAML integer key: not the pre-check's call
+
+
+def _input_docs(kind: str) -> list[dict[str, Any]]:
+    folder = {"descriptor": "fleet", "environment": "environments"}[kind]
+    return [yaml.safe_load(p.read_text()) for p in sorted((REPO / folder).rglob("*.yaml"))]
+
+
+def _string_mutants(doc: dict[str, Any]) -> Iterator[Any]:
+    """Every string, key or value, with a final newline or a stray character: patterns
+    anchored with `$` must refuse both, as jsonschema (ECMA-262 `$`) does."""
+    for path in _paths(doc):
+        parent: Any = doc
+        for part in path:
+            parent = parent[part]
+        if isinstance(parent, str):
+            for suffix in ("\n", " ", "_", "-"):
+                yield _set(doc, path, parent + suffix)
+        if isinstance(parent, dict):
+            for key in parent:
+                for suffix in ("\n", "_"):
+                    renamed = {(k + suffix if k == key else k): v for k, v in parent.items()}
+                    yield _set(doc, path, renamed)
+
+
+@pytest.mark.parametrize("kind", schema.SCHEMA_NAMES)
+def test_input_pre_check_never_passes_what_jsonschema_refuses(kind: schema.SchemaName) -> None:
+    """The descriptor and environment schemas: every example file and its mutants,
+    apiVersion and kind included."""
+    fast = schema._pre_check(kind)
+    assert fast is not None, f"the {kind} schema should get a pre-check"
+    reference = schema._validator(kind)
+    verdicts = {"valid": 0, "invalid": 0, "stricter": 0}
+    for doc in _input_docs(kind):
+        for top in ("apiVersion", "kind"):
+            assert not fast(_set(doc, (top,), doc[top] + "x"))
+        # Environment files are large: every third mutant keeps the run to seconds.
+        step = 3 if kind == "environment" else 1
+        every = itertools.chain(mutants(doc), _string_mutants(doc))
+        for mutant in itertools.islice(every, 0, None, step):
+            expected = reference.is_valid(mutant)
+            verdict = fast(mutant)
+            assert not (verdict and not expected), (
+                f"{kind}: pre-check accepts what jsonschema refuses: "
+                f"{[e.message for e in reference.iter_errors(mutant)][:3]}"
+            )
+            if verdict == expected:
+                verdicts["valid" if verdict else "invalid"] += 1
+            else:
+                verdicts["stricter"] += 1
+    assert verdicts["valid"] > 100 and verdicts["invalid"] > 500, verdicts
+    assert verdicts["stricter"] <= verdicts["invalid"] // 100, verdicts
+
+
+def test_loading_reports_the_same_problems_with_and_without_the_pre_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Invalid mutants of a descriptor get identical diagnostics either way: the pre-check
+    only ever answers "valid"."""
+    text = (REPO / "fleet" / "llama-3-1-8b-instruct.yaml").read_text()
+    variants = [
+        text,
+        text.replace("maxNumSeqs: 32", "maxNumSeqs: many"),
+        text.replace("team: search", "team: 7"),
+        text.replace("maxModelLen: 8192", "maxModelLen: -1"),
+        text.replace("kind: ModelDeployment", "kind: ModelDeploymnt"),
+    ]
+    parsed = [parse(v.encode(), "fleet/x.yaml") for v in variants]
+    with_check = [schema.validate(p, "descriptor") for p in parsed if isinstance(p, ParsedFile)]
+    monkeypatch.setattr(schema, "_pre_check", lambda name: None)
+    without = [schema.validate(p, "descriptor") for p in parsed if isinstance(p, ParsedFile)]
+    assert with_check == without
+    assert with_check[0] == [] and all(with_check[1:]), with_check

@@ -36,7 +36,7 @@ FastCheck = Callable[[Any], bool]
 
 # Keywords whose subschemas sit in a mapping, a single schema, or a list.
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
-_SCHEMA_ONE = frozenset({"additionalProperties", "items", "not"})
+_SCHEMA_ONE = frozenset({"additionalProperties", "items", "not", "propertyNames"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
 # Assertions fastjsonschema evaluates like jsonschema (given the translations below).
 _ASSERTIONS = frozenset(
@@ -56,6 +56,7 @@ _ASSERTIONS = frozenset(
         "minProperties",
         "maxProperties",
         "$ref",
+        "uniqueItems",  # fastjsonschema keeps booleans apart from numbers, as jsonschema does
     }
 )
 # Annotations: no effect on validity in jsonschema (formats are not asserted there either).
@@ -181,6 +182,12 @@ def _prepare(node: Any, scope: _Scope) -> Any:
             out[key] = _prepare(value, scope)
         elif key in _SCHEMA_LISTS:
             out[key] = [_prepare(sub, scope) for sub in value]
+        elif key == "const":
+            # As a one-value enum: fastjsonschema's const does not compile without detailed
+            # exceptions. Strings only: Python's == makes True equal 1.
+            if type(value) is not str or "enum" in node:
+                raise _Unsupported("const with a value that is not a string, or with an enum")
+            out["enum"] = [value]
         elif key in _ASSERTIONS:
             out[key] = _assertion(key, value, scope)
         else:

@@ -12,15 +12,18 @@ import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from fleetgen.codes import diag
 from fleetgen.diagnostics import Diagnostic, Location
 from fleetgen.loading.positions import JsonPath, dotted
 from fleetgen.loading.yaml_source import ParsedFile
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+    from fleetgen.kube.fast_check import FastCheck
 
 SchemaName = Literal["descriptor", "environment"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("descriptor", "environment")
@@ -61,19 +64,31 @@ def _ecma_pattern(
 ) -> Iterator[ValidationError]:
     """`pattern` as JSON Schema means it (ECMA-262): `$` is the end of the string. Python's
     `re.search` also lets `$` match before a final newline, which would let "name\n" pass."""
+    from jsonschema.exceptions import ValidationError
+
     if not isinstance(instance, str):
         return
     if not re.search(pattern, instance) or (pattern.endswith("$") and instance.endswith("\n")):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Strict = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+@cache
+def _validator(name: SchemaName) -> Draft202012Validator:
+    # Imported here: most files pass the pre-check, and jsonschema takes ~70 ms to import.
+    from jsonschema import Draft202012Validator, validators
+
+    extended = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+    strict: Draft202012Validator = extended(schema(name))
+    return strict
 
 
 @cache
-def _validator(name: SchemaName) -> Draft202012Validator:
-    strict: Draft202012Validator = _Strict(schema(name))
-    return strict
+def _pre_check(name: SchemaName) -> FastCheck | None:
+    """A compiled yes/no check in front of jsonschema (see kube.fast_check): a file it passes
+    is valid; any other goes to jsonschema, which owns every message."""
+    from fleetgen.kube.fast_check import FastCheckCompiler
+
+    return FastCheckCompiler().compile(schema(name))
 
 
 def did_you_mean(word: str, choices: object) -> str | None:
@@ -187,6 +202,9 @@ class _Mapper:
 
 def validate(parsed: ParsedFile, name: SchemaName) -> list[Diagnostic]:
     """All schema diagnostics of one parsed file (empty when it is valid)."""
+    check = _pre_check(name)
+    if check is not None and check(parsed.data):
+        return []
     mapper = _Mapper(parsed)
     # jsonschema reports one `required` error per missing key, each carrying the whole list.
     out: dict[tuple[str, Location, str], Diagnostic] = {}
