@@ -127,9 +127,11 @@ def load_focused(
 ) -> tuple[Fleet, list[Diagnostic]]:
     """Focused files in full (with positions); every other descriptor as its footprint."""
     schema_text = schema.schema_text("descriptor")
-    # Before loading: an environment edited during the run is seen as changed next time.
-    cache = FootprintCache(root, inputs_context(root, inputs.environments, schema_text))
-    run = _Run(root, load_environments(root, inputs, diags), cache, diags)
+    # The cache is keyed by the environment bytes these footprints are derived from.
+    contents: dict[str, bytes | None] = {}
+    environments = load_environments(root, inputs, diags, contents)
+    cache = FootprintCache(root, inputs_context(contents, schema_text))
+    run = _Run(root, environments, cache, diags)
     base = f"{root}{os.sep}"
     for rel in inputs.descriptors:
         try:

@@ -87,11 +87,19 @@ def load_data_only(root: Path, rel: str, cache: LoadCache) -> Descriptor | None:
 
 
 def load_environments(
-    root: Path, inputs: Inputs, diags: list[Diagnostic]
+    root: Path,
+    inputs: Inputs,
+    diags: list[Diagnostic],
+    contents: dict[str, bytes | None] | None = None,
 ) -> MappingProxyType[str, Environment]:
+    """Every valid environment by name; `contents`, when given, receives each file's bytes
+    as read (None when unreadable), so callers need not read them again."""
     environments: dict[str, Environment] = {}
     for rel in inputs.environments:
-        env, problems = load_input(root, rel, "environment")
+        content = read_input(root, rel)
+        if contents is not None:
+            contents[rel] = content if isinstance(content, bytes) else None
+        env, problems = load_input(root, rel, "environment", content)
         diags.extend(problems)
         if isinstance(env, Environment):
             environments.setdefault(env.name, env)

@@ -15,7 +15,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 
 from fleetgen import __version__
@@ -47,16 +47,14 @@ def code_stamp() -> bytes:
     return "\n".join(parts).encode()
 
 
-def inputs_context(root: Path, environment_files: Iterable[str], schema_text: str) -> bytes:
-    """What every footprint depends on besides its own file."""
+def inputs_context(environment_files: Mapping[str, bytes | None], schema_text: str) -> bytes:
+    """What every footprint depends on besides its own file: the environment files' bytes
+    as loaded (None: unreadable), the descriptor schema and fleetgen's code."""
     digest = hashlib.sha256(code_stamp())
     digest.update(schema_text.encode())
-    for rel in environment_files:
+    for rel, content in sorted(environment_files.items()):
         digest.update(b"\0" + rel.encode() + b"\0")
-        try:
-            digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
-        except OSError:
-            digest.update(b"unreadable")
+        digest.update(b"unreadable" if content is None else hashlib.sha256(content).digest())
     return digest.digest()
 
 
