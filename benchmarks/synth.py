@@ -27,11 +27,11 @@ from typing import Any
 
 import yaml
 
-from fleetgen.catalog.gpus import get_gpu
-from fleetgen.catalog.models import MODELS, ModelArch
-from fleetgen.metrics import PLATFORM_METRICS
-from fleetgen.runtime_contract import FLAGS_SET_BY_FLEETGEN, contract_for
-from fleetgen.sizing import FitInput, fit
+from fleetgen.domain.sizing import FitInput, fit
+from fleetgen.knowledge.catalog.gpus import get_gpu
+from fleetgen.knowledge.catalog.models import MODELS, ModelArch
+from fleetgen.knowledge.metrics import PLATFORM_METRICS
+from fleetgen.knowledge.runtime_contract import FLAGS_SET_BY_FLEETGEN, contract_for
 
 REPO = Path(__file__).resolve().parent.parent
 # Written into every output directory; only directories carrying it are ever cleared.

@@ -78,3 +78,13 @@ def crds_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"{CRDS_ENV}={value} is not a directory")
     return path
+
+
+def crds_without(tmp_path: Path, *names: str) -> Path:
+    """A copy of the upstream CRDs directory lacking the named files: kinds with no schema."""
+    source = crds_dir()
+    missing = set(names)
+    assert missing <= {p.name for p in source.rglob("*.yaml")}, f"no such CRD files: {names}"
+    out = tmp_path / "crds-without"
+    shutil.copytree(source, out, ignore=lambda _dir, files: [f for f in files if f in missing])
+    return out

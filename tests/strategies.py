@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from fleetgen.catalog.models import MODELS
-from fleetgen.environment import Environment
-from fleetgen.loading.fleet import load_fleet
+from fleetgen.domain.environment import Environment
+from fleetgen.knowledge.catalog.models import MODELS
+from fleetgen.loading.load import load_fleet
 from tests.conftest import REPO
 
 EXAMPLES_ENV = "FLEETGEN_HYPOTHESIS_EXAMPLES"

@@ -1,6 +1,6 @@
 """Crash safety and concurrency of `fleetgen generate` (issue 9).
 
-The writer promises (output/writer.py, README): a run killed at any point leaves
+The writer promises (render/writer.py, README): a run killed at any point leaves
 applicationsets/ exactly as the old tree or exactly as the new one, and the next run cleans
 up and converges. Two kinds of evidence:
 
@@ -41,9 +41,9 @@ import pytest
 import yaml
 
 from fleetgen import app
-from fleetgen.loading.fleet import load_fleet
-from fleetgen.output import writer
-from fleetgen.render.plan import build_plan
+from fleetgen.loading.load import load_fleet
+from fleetgen.render import writer
+from fleetgen.render.fileplan import build_plan
 from tests.conftest import REPO, copy_example, fleetgen_exe
 from tests.strategies import describe_difference, dump_descriptor, snapshot, staging_leftovers
 
@@ -494,7 +494,7 @@ def test_lock_timeout_fails_clearly_and_writes_nothing(trees: Trees, tmp_path: P
     root = fresh(trees, tmp_path / "timeout")
     script = (
         "import sys\n"
-        "from fleetgen.output import writer\n"
+        "from fleetgen.render import writer\n"
         "writer.generate_lock.__wrapped__.__kwdefaults__['wait_seconds'] = 1.0\n"
         "from fleetgen.cli import main\n"
         "sys.argv = ['fleetgen', 'generate']\n"

@@ -21,9 +21,9 @@ import yaml
 from fleetgen.kube.fast_check import FastCheckCompiler, _literal_class_dollars
 from fleetgen.kube.schema_store import SchemaStore
 from fleetgen.loading import schema
-from fleetgen.loading.fleet import load_fleet
+from fleetgen.loading.load import load_fleet
 from fleetgen.loading.yaml_source import ParsedFile, parse
-from fleetgen.render.plan import build_plan
+from fleetgen.render.fileplan import build_plan
 from fleetgen.rendered.build import render_fleet
 from tests.conftest import REPO, crds_dir
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from fleetgen.kube.kustomize import build
-from fleetgen.loading.fleet import load_fleet
-from fleetgen.render.plan import build_plan
+from fleetgen.loading.load import load_fleet
+from fleetgen.render.fileplan import build_plan
 from fleetgen.rendered.build import render_fleet
 from fleetgen.rendered.fastrender import Unsupported, render
 from tests.conftest import REPO, copy_example

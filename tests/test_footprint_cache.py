@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from fleetgen import app
-from fleetgen.diagnostics import Report
-from fleetgen.loading import fleet as fleet_loading
+from fleetgen.core.diagnostics import Report
+from fleetgen.loading import load as fleet_loading
 from fleetgen.loading import read as reading
 from fleetgen.loading import snapshot
 

@@ -143,8 +143,8 @@ def test_model_on_one_cluster_gets_apps_there_only() -> None:
 
 
 def test_plan_rendered_by_two_workers_is_byte_identical() -> None:
-    from fleetgen.loading.fleet import load_fleet
-    from fleetgen.render.plan import build_plan
+    from fleetgen.loading.load import load_fleet
+    from fleetgen.render.fileplan import build_plan
 
     fleet, problems = load_fleet(REPO)
     assert not problems
@@ -154,8 +154,8 @@ def test_plan_rendered_by_two_workers_is_byte_identical() -> None:
 
 
 def test_one_cluster_is_planned_exactly_as_in_the_whole_plan() -> None:
-    from fleetgen.loading.fleet import load_fleet
-    from fleetgen.render.plan import build_plan, cluster_files
+    from fleetgen.loading.load import load_fleet
+    from fleetgen.render.fileplan import build_plan, cluster_files
 
     fleet, _ = load_fleet(REPO)
     whole = build_plan(fleet, jobs=1).files

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fleetgen import app
-from fleetgen.render import plan
+from fleetgen.render import fileplan
 from tests.conftest import RunCli
 
 QWEN = "fleet/qwen2-5-0-5b-instruct.yaml"
@@ -20,13 +20,13 @@ QWEN_APP = "applicationsets/dev/dev-a/models/qwen2-5-0-5b-instruct/kustomization
 def plans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts build_plan calls (the rendering a current tree lets generate skip)."""
     calls: list[int] = []
-    real: Callable[..., Any] = plan.build_plan
+    real: Callable[..., Any] = fileplan.build_plan
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(plan, "build_plan", counted)
+    monkeypatch.setattr(fileplan, "build_plan", counted)
     return calls
 
 

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetgen import app, layout
-from fleetgen.diagnostics import Report
-from fleetgen.loading.fleet import load_fleet
+from fleetgen import app
+from fleetgen.core.diagnostics import Report
+from fleetgen.domain import layout
+from fleetgen.loading.fleet import placements
+from fleetgen.loading.load import load_fleet
 from fleetgen.loading.schema import schema
-from fleetgen.placement import placements
-from fleetgen.render.plan import build_plan
+from fleetgen.render.fileplan import build_plan
 from tests.conftest import RunCli
 from tests.strategies import (
     JsonPathT,

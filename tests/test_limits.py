@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from fleetgen import app
-from fleetgen.diagnostics import Diagnostic, Report
+from fleetgen.core.diagnostics import Diagnostic, Report
 from fleetgen.loading import discover, yaml_source
 from fleetgen.loading.yaml_source import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, ParsedFile, parse
 from tests.conftest import RunCli, fleetgen_exe

@@ -21,10 +21,10 @@ from jsonschema import Draft4Validator, Draft202012Validator
 
 from fleetgen import __version__
 from fleetgen.codes import CODES, doc
-from fleetgen.diagnostics import Diagnostic, Location, Report, Severity
-from fleetgen.output.github import annotation, escape_data, escape_property, github
-from fleetgen.output.junit import junit
-from fleetgen.output.sarif import sarif
+from fleetgen.core.diagnostics import Diagnostic, Location, Report, Severity
+from fleetgen.report.github import annotation, escape_data, escape_property, github
+from fleetgen.report.junit import junit
+from fleetgen.report.sarif import sarif
 from tests.conftest import RunCli, copy_example
 
 REPO = Path(__file__).resolve().parent.parent

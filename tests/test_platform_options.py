@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetgen.knowledge.runtime_contract import contract_for
 from fleetgen.kube.kustomize import build
 from fleetgen.kube.manifests import load_manifests
 from fleetgen.kube.schema_store import SchemaStore
-from fleetgen.runtime_contract import contract_for
 from tests.conftest import REPO, RunCli, crds_dir
 
 GENERATED = REPO / "applicationsets"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from fleetgen import app
-from fleetgen.diagnostics import Report
+from fleetgen.core.diagnostics import Report
 from tests.test_cases import CASES, build_case
 
 Finding = tuple[str, int, int, str, str, str]

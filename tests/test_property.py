@@ -38,15 +38,17 @@ from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from fleetgen import app, layout
+from fleetgen import app
 from fleetgen.checks import run_checks
 from fleetgen.codes import CODES
-from fleetgen.diagnostics import Diagnostic, Report, Severity
+from fleetgen.core.diagnostics import Diagnostic, Report, Severity
+from fleetgen.domain import layout
+from fleetgen.domain.model import Source, descriptor_from
 from fleetgen.loading import schema
-from fleetgen.loading.fleet import Fleet, load_fleet
+from fleetgen.loading.fleet import Fleet
+from fleetgen.loading.load import load_fleet
 from fleetgen.loading.yaml_source import ParsedFile, parse
-from fleetgen.model import Source, descriptor_from
-from fleetgen.render.plan import build_plan
+from fleetgen.render.fileplan import build_plan
 from tests.conftest import REPO, RunCli, copy_example, crds_dir
 from tests.strategies import (
     any_bytes,

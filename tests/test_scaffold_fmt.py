@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleetgen.fmt import Problem, format_text
+from fleetgen.authoring.fmt import Problem, format_text
 from tests.conftest import REPO, RunCli
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../tools/fleetgen/schemas/descriptor.schema.json"

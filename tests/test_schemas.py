@@ -96,7 +96,7 @@ def test_schema_files_are_pretty_json() -> None:
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
 def test_field_reference_in_docs_is_in_sync(name: str) -> None:
-    from fleetgen.schema_docs import reference
+    from fleetgen.authoring.schema_docs import reference
 
     committed = (REPO / "docs" / f"{name}.md").read_text()
     assert committed == reference(name)  # type: ignore[arg-type]

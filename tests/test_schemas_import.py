@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetgen.config import ConfigError, load_config
 from fleetgen.kube.schema_store import SchemaStore
+from fleetgen.loading.config import ConfigError, load_config
 from tests.conftest import RunCli, crds_dir
 from tests.kube_fixtures import SCALED_OBJECT, crd_text
 

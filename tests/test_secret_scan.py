@@ -29,11 +29,12 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetgen import app, layout
+from fleetgen import app
 from fleetgen.checks.policy import SECRET_PATTERNS
-from fleetgen.loading.fleet import Fleet, load_fleet
-from fleetgen.placement import placements
-from fleetgen.render.plan import build_plan
+from fleetgen.domain import layout
+from fleetgen.loading.fleet import Fleet, placements
+from fleetgen.loading.load import load_fleet
+from fleetgen.render.fileplan import build_plan
 from fleetgen.rendered.build import render_fleet
 from tests.conftest import REPO, copy_example
 from tests.strategies import sha256

@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from fleetgen.catalog import GPUS, MODELS, NATIVE_DTYPES, GpuType, ModelArch, get_gpu, get_model
+from fleetgen.knowledge.catalog import (
+    GPUS,
+    MODELS,
+    NATIVE_DTYPES,
+    GpuType,
+    ModelArch,
+    get_gpu,
+    get_model,
+)
 
 ID_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetgen.runtime_contract import (
+from fleetgen.knowledge.runtime_contract import (
     CONTRACTS,
     FLAGS_SET_BY_FLEETGEN,
     RuntimeContract,

@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetgen.catalog import GPUS, MODELS, get_gpu, get_model
-from fleetgen.catalog.models import ModelArch
-from fleetgen.sizing import (
+from fleetgen.domain.sizing import (
     DTYPES,
     GIB,
     QUANTIZATIONS,
@@ -22,6 +20,8 @@ from fleetgen.sizing import (
     kv_dtype_bytes,
     weight_bytes_per_param,
 )
+from fleetgen.knowledge.catalog import GPUS, MODELS, get_gpu, get_model
+from fleetgen.knowledge.catalog.models import ModelArch
 
 H100 = GPUS["H100-80GB"]
 KIB = 1024

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fleetgen.diagnostics import Diagnostic, Report, Severity
-from fleetgen.errors import UsageError
+from fleetgen.core.diagnostics import Diagnostic, Report, Severity
+from fleetgen.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from fleetgen.fitting import PlacementFit
-    from fleetgen.ledger import Ledger
+    from fleetgen.domain.fitting import PlacementFit
+    from fleetgen.domain.ledger import Ledger
     from fleetgen.loading.fleet import Fleet
-    from fleetgen.output.writer import Changes
-    from fleetgen.plan_run import PlanResult
+    from fleetgen.render.writer import Changes
+    from fleetgen.review.run import PlanResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def validate(options: ValidateOptions) -> Report:
     if options.in_sync and fleet_ok:
         diags.extend(_drift(root, fleet))
     if options.rendered and fleet_ok:
-        from fleetgen.config import load_config
+        from fleetgen.loading.config import load_config
         from fleetgen.rendered.validate import validate_rendered
 
         dirs = options.schema_dirs or (load_config(root).schema_dir,)
@@ -88,9 +88,9 @@ def validate(options: ValidateOptions) -> Report:
 
 def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
     from fleetgen.codes import diag
-    from fleetgen.diagnostics import Location
-    from fleetgen.output.writer import compute_changes
-    from fleetgen.render.plan import build_plan
+    from fleetgen.core.diagnostics import Location
+    from fleetgen.render.fileplan import build_plan
+    from fleetgen.render.writer import compute_changes
 
     changes = compute_changes(root, build_plan(fleet).with_manifest())
     return [
@@ -107,9 +107,9 @@ def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
 def _deletion_guard(root: Path, fleet: Fleet, base: str, max_drop: float) -> list[Diagnostic]:
     import tempfile
 
-    from fleetgen.gitref import export_revision
-    from fleetgen.loading.fleet import load_fleet
-    from fleetgen.planning import deletion_guard
+    from fleetgen.core.gitref import export_revision
+    from fleetgen.loading.load import load_fleet
+    from fleetgen.review.compare import deletion_guard
 
     with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:
         base_fleet, _ = load_fleet(export_revision(root, base, Path(tmp)))
@@ -124,7 +124,7 @@ def select(report: Report, codes: Sequence[str]) -> tuple[Diagnostic, ...]:
 def _load(
     root: Path, *, focus: frozenset[str] | None = None, lean: bool = False
 ) -> tuple[Fleet, list[Diagnostic]]:
-    from fleetgen.loading.fleet import load_fleet
+    from fleetgen.loading.load import load_fleet
 
     root = root.resolve()
     if not root.is_dir():
@@ -134,8 +134,8 @@ def _load(
 
 def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:
     """The capacity ledger of the fleet (optionally one environment), and load problems."""
-    from fleetgen.ledger import build_ledger
-    from fleetgen.placement import placements
+    from fleetgen.domain.ledger import build_ledger
+    from fleetgen.loading.fleet import placements
 
     fleet, problems = _load(root)
     if env is not None and env not in fleet.environments:
@@ -146,8 +146,8 @@ def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:
 
 def fit(root: Path, model: str, env: str | None) -> list[PlacementFit]:
     """The memory fit of one model on each distinct pool it is placed on."""
-    from fleetgen.fitting import fit_placement
-    from fleetgen.placement import placements
+    from fleetgen.domain.fitting import fit_placement
+    from fleetgen.loading.fleet import placements
 
     fleet, _ = _load(root)
     desc = fleet.descriptor(model)
@@ -173,11 +173,11 @@ class GenerateResult:
 
 def generate(root: Path, *, write: bool) -> GenerateResult:
     """Validate, render the whole fleet and (with `write`) apply it atomically."""
-    from fleetgen import layout
     from fleetgen.checks import run_checks
-    from fleetgen.output import stamp
-    from fleetgen.output.writer import Changes, apply, compute_changes, settle
-    from fleetgen.render.plan import build_plan
+    from fleetgen.domain import layout
+    from fleetgen.render import stamp
+    from fleetgen.render.fileplan import build_plan
+    from fleetgen.render.writer import Changes, apply, compute_changes, settle
 
     root = root.resolve()
     digest = stamp.inputs_digest(root)  # before loading: an edit during the run re-renders
@@ -202,7 +202,7 @@ def render(root: Path, model: str, env: str, cluster: str | None) -> str:
     import tempfile
 
     from fleetgen.kube.kustomize import build
-    from fleetgen.placement import placements
+    from fleetgen.loading.fleet import placements
     from fleetgen.render.model_app import render_app
 
     root = root.resolve()
@@ -238,8 +238,8 @@ def plan(root: Path, base: str, head: str | None, *, max_drop: float) -> PlanRes
     """Offline plan between two revisions (head None = the work tree)."""
     import tempfile
 
-    from fleetgen.gitref import export_revision
-    from fleetgen.plan_run import compare
+    from fleetgen.core.gitref import export_revision
+    from fleetgen.review.run import compare
 
     root = root.resolve()
     with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:

@@ -14,15 +14,15 @@ from typing import Annotated
 
 import typer
 
-from fleetgen.cli_base import (
+from fleetgen.commands.base import (
     EXIT_OK,
     EXIT_PROBLEMS,
     Format,
     RootOption,
     cli,
 )
-from fleetgen.cli_base import fail as _fail
-from fleetgen.cli_base import run as _run
+from fleetgen.commands.base import fail as _fail
+from fleetgen.commands.base import run as _run
 
 
 class Renderer(StrEnum):
@@ -73,7 +73,7 @@ def validate(
 ) -> None:
     """Lint descriptors and environments and cross-check them against each other."""
     from fleetgen import app
-    from fleetgen.output.reporters import REPORTERS, summary
+    from fleetgen.report.reporters import REPORTERS, summary
 
     options = app.ValidateOptions(
         root=root,
@@ -106,7 +106,7 @@ def schema(
 ) -> None:
     """Print the JSON Schema of descriptors or environment files."""
     if output_format is SchemaFormat.markdown:
-        from fleetgen.schema_docs import reference
+        from fleetgen.authoring.schema_docs import reference
 
         sys.stdout.write(reference(kind.value))
         return
@@ -155,7 +155,7 @@ def capacity(
     import json
 
     from fleetgen import app
-    from fleetgen.output.tables import ledger_text
+    from fleetgen.report.tables import ledger_text
 
     ledger, problems = _run(lambda: app.capacity(root, env))
     if problems:
@@ -182,7 +182,7 @@ def fit(
 ) -> None:
     """GPU memory breakdown of a model in each environment it is deployed to."""
     from fleetgen import app
-    from fleetgen.output.tables import fit_text
+    from fleetgen.report.tables import fit_text
 
     fits = _run(lambda: app.fit(root, model, env))
     if not fits:
@@ -202,7 +202,7 @@ def generate(
 ) -> None:
     """Write Kustomize overlays and Argo CD ApplicationSets for the whole fleet."""
     from fleetgen import app
-    from fleetgen.output.reporters import summary, text
+    from fleetgen.report.reporters import summary, text
 
     result = _run(lambda: app.generate(root, write=not (check or dry_run)))
     if result.changes is None:
@@ -245,7 +245,7 @@ def render(
 @cli.command()
 def catalog() -> None:
     """The built-in catalog of open models and GPU types."""
-    from fleetgen.output.tables import catalog_text
+    from fleetgen.report.tables import catalog_text
 
     sys.stdout.write(catalog_text())
 

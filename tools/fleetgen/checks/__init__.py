@@ -15,7 +15,7 @@ from fleetgen.checks import (
     runtime,
     uniqueness,
 )
-from fleetgen.diagnostics import Diagnostic
+from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 
 Check = Callable[[Fleet], Iterable[Diagnostic]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
+from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 
 

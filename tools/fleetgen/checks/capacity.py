@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.loading.fleet import Fleet
-from fleetgen.placement import placements
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.loading.fleet import Fleet, placements
 
 _MIN_HINT = "lower minimum replicas, or ask for more nodes in the pool"
 _MAX_HINT = "autoscaling will stall with pending pods before reaching maximum"

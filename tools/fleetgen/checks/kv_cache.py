@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 from fleetgen.checks.runtime import runtime_version
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.loading.fleet import Fleet
-from fleetgen.placement import focused_placements
-from fleetgen.runtime_contract import LMCACHE_CONNECTOR as CONNECTOR
-from fleetgen.runtime_contract import canonical_flag, contract_for
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.knowledge.runtime_contract import LMCACHE_CONNECTOR as CONNECTOR
+from fleetgen.knowledge.runtime_contract import canonical_flag, contract_for
+from fleetgen.loading.fleet import Fleet, focused_placements
 
 TRANSFER_FLAG = "--kv-transfer-config"
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleetgen.catalog.gpus import GPUS, get_gpu
-from fleetgen.catalog.models import MODELS
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.fitting import fit_placement, resolve_arch
-from fleetgen.loading.fleet import Fleet
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.domain.fitting import fit_placement, resolve_arch
+from fleetgen.domain.sizing import format_bytes as fmt
+from fleetgen.knowledge.catalog.gpus import GPUS, get_gpu
+from fleetgen.knowledge.catalog.models import MODELS
+from fleetgen.loading.fleet import Fleet, focused_placements
 from fleetgen.loading.schema import did_you_mean
-from fleetgen.placement import focused_placements
-from fleetgen.sizing import format_bytes as fmt
 
 
 def check_model_facts(fleet: Fleet) -> Iterator[Diagnostic]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
+from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.loading.fleet import Fleet
 
 

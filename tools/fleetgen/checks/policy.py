@@ -8,12 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location, Severity
-from fleetgen.images import parse_image, repository_allowed
-from fleetgen.loading.fleet import Fleet
-from fleetgen.loading.positions import PathPart
-from fleetgen.model import Source
-from fleetgen.placement import Placement, focused_placements, placements
+from fleetgen.core.diagnostics import Diagnostic, Location, Severity
+from fleetgen.core.positions import PathPart
+from fleetgen.domain.images import parse_image, repository_allowed
+from fleetgen.domain.model import Source
+from fleetgen.domain.placement import Placement
+from fleetgen.loading.fleet import Fleet, focused_placements, placements
 
 # Shapes of credentials that must never sit in a descriptor (they would land in Git and in
 # generated manifests).

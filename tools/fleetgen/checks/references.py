@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.loading.fleet import Fleet
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.loading.fleet import Fleet, focused_placements
 from fleetgen.loading.schema import did_you_mean
-from fleetgen.placement import focused_placements
 
 
 def check_environments(fleet: Fleet) -> Iterator[Diagnostic]:

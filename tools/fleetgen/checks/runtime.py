@@ -7,11 +7,10 @@ from types import MappingProxyType
 
 from fleetgen.checks.policy import image_location
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.loading.fleet import Fleet
-from fleetgen.metrics import PLATFORM_METRICS
-from fleetgen.placement import Placement, focused_placements
-from fleetgen.runtime_contract import (
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.domain.placement import Placement
+from fleetgen.knowledge.metrics import PLATFORM_METRICS
+from fleetgen.knowledge.runtime_contract import (
     FLAGS_SET_BY_FLEETGEN,
     RuntimeContract,
     canonical_flag,
@@ -19,6 +18,7 @@ from fleetgen.runtime_contract import (
     known_versions,
     vllm_version_from_image,
 )
+from fleetgen.loading.fleet import Fleet, focused_placements
 
 _NOT_STORAGE = "from somewhere other than spec.model.storageUri"
 # Flags no descriptor may pass, whatever the vLLM version: each runs code from outside the

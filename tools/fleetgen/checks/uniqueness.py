@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleetgen import naming
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.core.positions import JsonPath
+from fleetgen.domain import naming
+from fleetgen.domain.model import Descriptor
 from fleetgen.loading.fleet import Fleet
-from fleetgen.loading.positions import JsonPath
-from fleetgen.model import Descriptor
 
 
 def check_model_names(fleet: Fleet) -> Iterator[Diagnostic]:

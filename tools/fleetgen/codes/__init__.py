@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
-from fleetgen.diagnostics import Diagnostic, Location, Severity
+from fleetgen.core.diagnostics import Diagnostic, Location, Severity
 
 E = Severity.ERROR
 W = Severity.WARNING

@@ -1,1 +1,1 @@
-"""CLI commands kept in their own modules; each registers itself on fleetgen.cli_base.cli."""
+"""CLI commands kept in their own modules; each registers itself on fleetgen.commands.base.cli."""

@@ -1,4 +1,4 @@
-"""CLI command: plan (registered on fleetgen.cli_base.cli)."""
+"""CLI command: plan (registered on fleetgen.commands.base.cli)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from fleetgen.cli_base import EXIT_OK, EXIT_PROBLEMS, RootOption, cli, run
+from fleetgen.commands.base import EXIT_OK, EXIT_PROBLEMS, RootOption, cli, run
 
 
 class PlanFormat(StrEnum):
@@ -35,7 +35,7 @@ def plan(
 ) -> None:
     """Offline: the Argo CD apps a change adds, changes and removes, with manifest diffs."""
     from fleetgen import app
-    from fleetgen.output import plan_report
+    from fleetgen.review import report as plan_report
 
     result = run(lambda: app.plan(root, base, head, max_drop=max_drop))
     render = plan_report.markdown if output_format is PlanFormat.markdown else plan_report.text

@@ -1,4 +1,4 @@
-"""CLI commands `new` and `fmt` (registered on fleetgen.cli_base.cli); logic in scaffold, fmt."""
+"""CLI commands `new` and `fmt` (registered on fleetgen.commands.base.cli); logic in scaffold, fmt."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fleetgen.cli_base import EXIT_OK, EXIT_PROBLEMS, RootOption, cli, run
+from fleetgen.commands.base import EXIT_OK, EXIT_PROBLEMS, RootOption, cli, run
 
 
 @cli.command()
@@ -30,7 +30,7 @@ def new(
     tensorParallel the smallest power of two leaving KV cache for several sequences of
     maxModelLen = min(context, 8192) tokens, and the image the fleet's digest-pinned one.
     """
-    from fleetgen import scaffold
+    from fleetgen.authoring import scaffold
 
     options = scaffold.NewOptions(
         root=root,
@@ -71,7 +71,7 @@ def fmt(
     root: RootOption = Path(),
 ) -> None:
     """Normalize descriptors and environment files (indentation, key order), keeping comments."""
-    from fleetgen import fmt as formatter
+    from fleetgen.authoring import fmt as formatter
 
     result = run(lambda: formatter.fmt(root, tuple(paths or ()), write=not check))
     for problem in result.problems:

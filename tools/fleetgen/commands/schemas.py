@@ -1,4 +1,4 @@
-"""CLI commands: schemas (registered on fleetgen.cli_base.cli)."""
+"""CLI commands: schemas (registered on fleetgen.commands.base.cli)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fleetgen.cli_base import RootOption, cli, run
+from fleetgen.commands.base import RootOption, cli, run
 
 schemas_app = typer.Typer(
     no_args_is_help=True,
@@ -34,8 +34,8 @@ def import_(
     root: RootOption = Path(),
 ) -> None:
     """Convert CRDs to strict JSON Schemas as {group}/{kind}_{version}.json."""
-    from fleetgen.config import load_config
     from fleetgen.kube.crd_import import import_crds
+    from fleetgen.loading.config import load_config
 
     target = out if out is not None else run(lambda: load_config(root)).schema_dir
     result = run(lambda: import_crds(inputs, target))

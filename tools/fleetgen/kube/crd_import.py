@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fleetgen.errors import FleetgenError
+from fleetgen.core.errors import FleetgenError
 from fleetgen.kube.crd_schema import ConvertedSchema, CRDFormatError, convert_crd, write_catalog
 from fleetgen.kube.manifests import ManifestError, load_manifests
 

@@ -27,8 +27,8 @@ from urllib.parse import urljoin
 
 import fastjsonschema
 
+from fleetgen.core.cache_files import cache_dir, write_cache_file
 from fleetgen.kube.crd_schema import compile_crd_pattern
-from fleetgen.loading.cache import cache_dir, write_cache_file
 
 __all__ = ["FastCheck", "FastCheckCompiler"]
 

@@ -2,6 +2,9 @@
 
 Schemas are found cheaply up front and converted/compiled on first use: one validator per
 GVK, reused for every document (``jsonschema.validate()`` re-checks the schema on each call).
+
+Long module: the store, its on-disk cache of converted schemas and the error
+describer work on the same validator objects and GVK index; apart they would share private state.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
+from fleetgen.core.cache_files import cache_dir, write_cache_file
 from fleetgen.kube import crd_schema
 from fleetgen.kube.crd_schema import (
     ConvertedSchema,
@@ -31,7 +35,6 @@ from fleetgen.kube.crd_schema import (
     scan_crd_kinds,
 )
 from fleetgen.kube.fast_check import FastCheck, FastCheckCompiler
-from fleetgen.loading.cache import cache_dir, write_cache_file
 
 if TYPE_CHECKING:
     from fleetgen.kube.cel import CelEngine, CelReport, CelTotals

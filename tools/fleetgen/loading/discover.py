@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
+from fleetgen.core.diagnostics import Diagnostic, Location
 
 FLEET_DIR = "fleet"
 ENVIRONMENTS_DIR = "environments"

@@ -1,28 +1,20 @@
-"""Load the whole repository into a Fleet: files -> parse -> schema -> model."""
+"""The loaded repository: every valid descriptor and environment, and where each model runs."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.environment import Environment
-from fleetgen.loading import schema
-from fleetgen.loading.cache import LoadCache
-from fleetgen.loading.discover import Inputs, discover
-from fleetgen.loading.read import (
-    focused_environments,
-    load_data_only,
-    load_environments,
-    load_input,
-)
-from fleetgen.model import Descriptor
+from fleetgen.domain.environment import Environment
+from fleetgen.domain.model import Descriptor
+from fleetgen.domain.placement import Placement, placements_of
+from fleetgen.loading.discover import Inputs
 
 if TYPE_CHECKING:
-    from fleetgen.footprint import Footprint, FootprintIndex
+    from fleetgen.domain.footprint import Footprint, FootprintIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +39,7 @@ class Fleet:
     def footprints(self) -> FootprintIndex:
         """Every descriptor's footprint, loaded or not, summed up (computed once)."""
         if not self._index:
-            from fleetgen.footprint import FootprintIndex, footprint_of
+            from fleetgen.domain.footprint import FootprintIndex, footprint_of
 
             loaded = (footprint_of(d, self.environments) for d in self.descriptors)
             self._index.append(FootprintIndex.of(itertools.chain(loaded, self.others)))
@@ -64,44 +56,24 @@ class Fleet:
         return tuple(d for d in self.descriptors if self.in_focus(d.source.path))
 
 
-def load_fleet(
-    root: Path, *, focus: frozenset[str] | None = None, lean: bool = False
-) -> tuple[Fleet, list[Diagnostic]]:
-    """Load every input of the repository at `root`; invalid files become diagnostics.
+def placements(fleet: Fleet, *, include_retired: bool = False) -> Iterator[Placement]:
+    """Every placement of the fleet, in descriptor then environment order."""
+    for descriptor in fleet.descriptors:
+        for env_name in descriptor.environments:
+            if not include_retired and not descriptor.active_in(env_name):
+                continue
+            env = fleet.environments.get(env_name)
+            if env is not None:
+                yield from placements_of(descriptor, env)
 
-    With a focus, descriptors outside it are loaded for cross-file checks only (cached, no
-    positions), and a focused environment file brings every descriptor deployed there into
-    the focus (they cross-reference it). A lean focused load keeps only their footprints.
-    """
-    root = root.resolve()
-    inputs, diags = discover(root)
-    if focus is not None and lean:
-        from fleetgen.loading.focused import load_focused
 
-        return load_focused(root, inputs, diags, focus)
-    environments = load_environments(root, inputs, diags)
-    descriptors: dict[str, Descriptor] = {}
-    cache = LoadCache(root, schema.schema_text("descriptor")) if focus is not None else None
-    for rel in inputs.descriptors:
-        if cache is not None and focus is not None and rel not in focus:
-            quick = load_data_only(root, rel, cache)
-            if quick is not None:
-                descriptors[rel] = quick
-            continue
-        desc, problems = load_input(root, rel, "descriptor")
-        diags.extend(problems)
-        if isinstance(desc, Descriptor):
-            descriptors[rel] = desc
-    if cache is not None and focus is not None:
-        cache.save()
-        envs = focused_environments(environments, focus)
-        related = {rel for rel, d in descriptors.items() if envs & set(d.environments)}
-        for rel in sorted(related - focus):
-            desc, problems = load_input(root, rel, "descriptor")
-            diags.extend(problems)
-            if isinstance(desc, Descriptor):
-                descriptors[rel] = desc
-        focus = focus | related
-    ordered = sorted(descriptors.values(), key=lambda d: (d.name, d.source.path))
-    fleet = Fleet(root, tuple(ordered), environments, inputs, focus)
-    return fleet, diags
+def focused_placements(fleet: Fleet) -> Iterator[Placement]:
+    """The placements of the descriptors in the fleet's focus (all, without one)."""
+    if fleet.focus is None:
+        yield from placements(fleet)
+        return
+    for descriptor in fleet.focused():
+        for env_name in descriptor.environments:
+            env = fleet.environments.get(env_name)
+            if env is not None and descriptor.active_in(env_name):
+                yield from placements_of(descriptor, env)

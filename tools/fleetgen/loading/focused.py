@@ -8,14 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.environment import Environment
-from fleetgen.footprint import Footprint, footprint_of
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.core.positions import Positions
+from fleetgen.domain.environment import Environment
+from fleetgen.domain.footprint import Footprint, footprint_of
+from fleetgen.domain.model import Descriptor, Source, descriptor_from
 from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
 from fleetgen.loading.discover import Inputs
 from fleetgen.loading.fleet import Fleet
-from fleetgen.loading.positions import Positions
 from fleetgen.loading.read import (
     focused_environments,
     load_environments,
@@ -24,7 +25,6 @@ from fleetgen.loading.read import (
     valid_data,
 )
 from fleetgen.loading.snapshot import FootprintCache, Record, StatKey, inputs_context, stat_key
-from fleetgen.model import Descriptor, Source, descriptor_from
 
 # Past this many changed files outside the focus, the load cache (one JSON file) pays for
 # its own loading: an environment edit changes every footprint, not the files' data.

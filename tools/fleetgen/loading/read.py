@@ -9,14 +9,14 @@ from types import MappingProxyType
 from typing import Any
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
-from fleetgen.environment import Environment, environment_from
+from fleetgen.core.diagnostics import Diagnostic, Location
+from fleetgen.core.positions import Positions
+from fleetgen.domain.environment import Environment, environment_from
+from fleetgen.domain.model import Descriptor, Source, descriptor_from
 from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
 from fleetgen.loading.discover import Inputs
-from fleetgen.loading.positions import Positions
 from fleetgen.loading.yaml_source import MAX_FILE_BYTES, parse
-from fleetgen.model import Descriptor, Source, descriptor_from
 
 
 def read_capped(path: Path) -> bytes | int:

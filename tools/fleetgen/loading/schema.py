@@ -15,8 +15,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
-from fleetgen.loading.positions import JsonPath, dotted
+from fleetgen.core.diagnostics import Diagnostic, Location
+from fleetgen.core.positions import JsonPath, dotted
 from fleetgen.loading.yaml_source import ParsedFile
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """A per-user cache of the fleet's footprints, so the pre-commit path reads only its files.
 
 Every descriptor outside the hook's files enters the cross-file checks through its footprint
-(fleetgen.footprint), which depends on the file, on the environment files and on fleetgen's
+(fleetgen.domain.footprint), which depends on the file, on the environment files and on fleetgen's
 code. Like git's index, the cache keeps each file's footprint with its stat (size, mtime,
 inode, ctime) and content digest: a file whose stat is unchanged is not read, a changed stat
 costs a read and a hash, and only changed content is parsed again. A stat taken less than a
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from fleetgen import __version__
-from fleetgen.loading.cache import cache_dir, write_cache_file
+from fleetgen.core.cache_files import cache_dir, write_cache_file
 
 FORMAT = 1
 RACY_NS = 1_000_000_000

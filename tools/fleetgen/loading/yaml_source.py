@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
-from fleetgen.loading.positions import JsonPath, Mark, Positions
+from fleetgen.core.diagnostics import Diagnostic, Location
+from fleetgen.core.positions import JsonPath, Mark, Positions
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetgen import metrics
+from fleetgen.knowledge import metrics
 from fleetgen.render import promql
 
 

@@ -6,10 +6,10 @@ same derivation as the Service's name and port, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from fleetgen import naming
-from fleetgen.placement import Placement
+from fleetgen.domain import naming
+from fleetgen.domain.placement import Placement
+from fleetgen.knowledge.runtime_contract import LMCACHE_CONNECTOR
 from fleetgen.render.patches import Patch, pointer
-from fleetgen.runtime_contract import LMCACHE_CONNECTOR
 
 COMPONENT = "kv-cache"
 CONNECTOR = LMCACHE_CONNECTOR

@@ -2,6 +2,9 @@
 
 Every value comes from the descriptor, the environment or naming; nothing here is typed in
 twice. The placeholder contract these patches fill is base/README.md.
+
+Long module: one short patch builder per object of a model app, all reading the same
+Placement; side by side they show that every shared value comes from naming.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fleetgen import layout, naming
-from fleetgen.catalog.gpus import get_gpu
 from fleetgen.checks.policy import image_location
-from fleetgen.fitting import fit_placement
-from fleetgen.placement import Placement
+from fleetgen.domain import layout, naming
+from fleetgen.domain.fitting import fit_placement
+from fleetgen.domain.placement import Placement
+from fleetgen.knowledge.catalog.gpus import get_gpu
 from fleetgen.render import kv_cache, promql
 from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
 from fleetgen.render.dashboard import dashboard

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fleetgen.diagnostics import Location
+    from fleetgen.core.diagnostics import Location
 
 
 def pointer(*parts: str | int) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetgen import layout, metrics
-from fleetgen.environment import Cluster, Environment
+from fleetgen.domain import layout
+from fleetgen.domain.environment import Cluster, Environment
+from fleetgen.knowledge import metrics
 from fleetgen.render.canonical import dump_yaml, embedded_json
 from fleetgen.render.dashboard import panel
 from fleetgen.render.patches import Patch, pointer

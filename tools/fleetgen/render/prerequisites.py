@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fleetgen.environment import Cluster, Environment
+from fleetgen.domain.environment import Cluster, Environment
 
 AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
 AI_GATEWAY_EXTENSION = f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local"

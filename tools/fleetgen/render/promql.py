@@ -6,7 +6,7 @@ they cannot close the quoted matcher they sit in.
 
 from __future__ import annotations
 
-from fleetgen import metrics
+from fleetgen.knowledge import metrics
 
 
 def selector(namespace: str, served: str, extra: str = "") -> str:

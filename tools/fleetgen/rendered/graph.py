@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleetgen import naming
+from fleetgen.domain import naming
 from fleetgen.rendered.build import RenderedObject
 
 SERVED_FLAG = "--served-model-name="

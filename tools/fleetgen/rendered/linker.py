@@ -3,6 +3,9 @@
 Each check is a pure function of one cluster's graph and returns diagnostics (FG704-FG713)
 located through provenance: the descriptor or environment line that set the value, or the
 base file line it came from.
+
+Long module: a set of short pure checks that share LinkContext and the one helper
+that locates a finding through provenance.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
-from fleetgen import naming
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic
-from fleetgen.environment import Environment
+from fleetgen.core.diagnostics import Diagnostic
+from fleetgen.domain import naming
+from fleetgen.domain.environment import Environment
+from fleetgen.knowledge.runtime_contract import (
+    RuntimeContract,
+    contract_for,
+    vllm_version_from_image,
+)
 from fleetgen.rendered.build import RenderedObject, is_model_app
 from fleetgen.rendered.graph import (
     OTLP_FLAG,
@@ -26,7 +34,6 @@ from fleetgen.rendered.graph import (
     vllm_metrics,
 )
 from fleetgen.rendered.provenance import Provenance
-from fleetgen.runtime_contract import RuntimeContract, contract_for, vllm_version_from_image
 
 # Labels Prometheus adds to every scraped series (target labels), on top of vLLM's own.
 TARGET_LABELS = frozenset(

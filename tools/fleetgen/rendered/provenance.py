@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 
-from fleetgen import layout
-from fleetgen.diagnostics import Location
-from fleetgen.loading.fleet import Fleet
+from fleetgen.core.diagnostics import Location
+from fleetgen.domain import layout
+from fleetgen.loading.fleet import Fleet, placements
 from fleetgen.loading.yaml_source import ParsedFile, parse
-from fleetgen.placement import placements
 from fleetgen.render.model_app import app_patches
 from fleetgen.render.patches import Patch
 from fleetgen.render.platform import platform_patches

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from fleetgen import layout, parallel
 from fleetgen.codes import diag
-from fleetgen.diagnostics import Diagnostic, Location
+from fleetgen.core import parallel
+from fleetgen.core.diagnostics import Diagnostic, Location
+from fleetgen.domain import layout
 from fleetgen.kube.schema_store import SchemaStore
-from fleetgen.loading.fleet import Fleet
-from fleetgen.placement import placements
+from fleetgen.loading.fleet import Fleet, placements
+from fleetgen.render.fileplan import cluster_files
 from fleetgen.render.model_app import render_app
-from fleetgen.render.plan import cluster_files
 from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import render_fleet
 from fleetgen.rendered.graph import graphs

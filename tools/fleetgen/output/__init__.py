@@ -1,1 +1,0 @@
-"""Reporters: turn a finished Report into text for a terminal or a machine."""

@@ -1,0 +1,101 @@
+"""`fleetgen plan`: render both revisions offline and diff the apps that differ."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetgen.core.diagnostics import Report
+from fleetgen.loading.load import load_fleet
+from fleetgen.render.fileplan import FilePlan, build_plan
+from fleetgen.review.compare import AppKey, app_delta, app_files, deletion_guard, notes
+
+
+@dataclass(frozen=True, slots=True)
+class AppDiff:
+    key: AppKey
+    status: str  # added | removed | changed
+    diff: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    base: str
+    head: str
+    apps: tuple[AppDiff, ...]
+    notes: tuple[str, ...]
+    report: Report
+
+
+def _tree_hash(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _materialize(plan: FilePlan, root: Path) -> None:
+    for path, data in plan.files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _render(root: Path, key: AppKey) -> str:
+    from fleetgen.kube.kustomize import build
+
+    return build(root / key.directory)
+
+
+def _diff(old: str, new: str, key: AppKey) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{key.name}",
+        tofile=f"b/{key.name}",
+    )
+    return "".join(lines)
+
+
+def compare(
+    base_root: Path, head_root: Path, *, max_drop: float, labels: tuple[str, str]
+) -> PlanResult:
+    """Plan from two directories that each hold fleet/, environments/ and base/."""
+    from fleetgen.checks import run_checks
+
+    base_fleet, _ = load_fleet(base_root)
+    head_fleet, head_diags = load_fleet(head_root)
+    head_diags.extend(run_checks(head_fleet))
+    head_diags.extend(deletion_guard(base_fleet, head_fleet, max_drop=max_drop))
+    base_plan, head_plan = build_plan(base_fleet), build_plan(head_fleet)
+    with tempfile.TemporaryDirectory(prefix="fleetgen-plan-") as tmp:
+        trees = {}
+        for label, source, plan in (("a", base_root, base_plan), ("b", head_root, head_plan)):
+            tree = Path(tmp) / label
+            tree.mkdir()
+            (tree / "base").symlink_to((source / "base").resolve(), target_is_directory=True)
+            _materialize(plan, tree)
+            trees[label] = tree
+        same_base = _tree_hash(base_root / "base") == _tree_hash(head_root / "base")
+        delta = app_delta(base_fleet, head_fleet)
+        diffs = [AppDiff(k, "added", _diff("", _render(trees["b"], k), k)) for k in delta.added]
+        diffs += [
+            AppDiff(k, "removed", _diff(_render(trees["a"], k), "", k)) for k in delta.removed
+        ]
+        for key in delta.kept:
+            if same_base and app_files(base_plan, key) == app_files(head_plan, key):
+                continue
+            text = _diff(_render(trees["a"], key), _render(trees["b"], key), key)
+            if text:
+                diffs.append(AppDiff(key, "changed", text))
+    return PlanResult(
+        base=labels[0],
+        head=labels[1],
+        apps=tuple(sorted(diffs, key=lambda d: d.key)),
+        notes=tuple(notes(base_fleet, head_fleet)),
+        report=Report.of(head_diags),
+    )
