@@ -509,7 +509,6 @@ def bench_size(
     )
     if args.crds is not None:
         rendered = [fleetgen, "validate", "--rendered", "--schema-dir", str(args.crds)]
-        rendered += ["--schema-dir", str(REPO / "tests" / "data" / "crds")]
 
         def rendered_warm() -> Stat:
             run_once(rendered, root, timeout)  # fills the converted-CRD and compiled caches
