@@ -17,8 +17,8 @@ directory (default ``benchmarks/.work/``, git-ignored) and times, each as a fres
 * ``gen_cold``   ``fleetgen generate`` into an empty ``applicationsets/``;
 * ``gen_same``   ``fleetgen generate`` again on the unchanged tree (must change 0 files);
 * ``rendered``   ``fleetgen validate --rendered`` against the CRDs named by ``--crds``
-  (default: ``$FLEETGEN_TEST_CRDS``; skipped without them) plus the test fixture CRDs, after
-  one unmeasured run that fills fleetgen's schema caches (as any earlier run would have).
+  (default: ``$FLEETGEN_TEST_CRDS``; skipped without them), after one unmeasured run that
+  fills fleetgen's schema caches (as any earlier run would have).
 
 Anchors (skip with ``--no-anchors``): ``check-jsonschema`` on the same descriptor;
 ``kubectl kustomize`` on a sample of overlays (plus kubeconform when it is on PATH and
