@@ -191,3 +191,50 @@ def test_a_changed_copy_of_a_fleet_sums_its_own_footprints(repo: Path) -> None:
         loaded, descriptors=tuple(d for d in loaded.descriptors if d.source.path != SMALL)
     )
     assert SMALL_SERVED not in {key[3] for key in fewer.footprints().served}
+
+
+def _clashing_copies(repo: Path, count: int) -> None:
+    """`count` more descriptors outside the focus, one of them invalid and one that claims
+    the focused model's served name, so cross-file findings depend on every one of them."""
+    text = (repo / LARGE).read_text()
+    name = "llama-3-1-70b-instruct-fp8"
+    for i in range(count):
+        copy = text.replace(f"name: {name}", f"name: {name}-copy-{i}")
+        (repo / f"fleet/{name}-copy-{i}.yaml").write_text(copy)
+    (repo / f"fleet/{name}-copy-0.yaml").write_text(text.replace("kind:", "knd:"))
+    small = (repo / SMALL).read_text()
+    clash = small.replace("name: llama-3-1-8b-instruct", "name: llama-3-1-8b-clash", 1)
+    (repo / "fleet/llama-3-1-8b-clash.yaml").write_text(clash)
+
+
+def test_cold_derivation_over_workers_equals_one_process(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold pre-commit run parses the other descriptors in forked workers past a size;
+    what it finds, and the footprints it leaves in the cache, equal a run in one process."""
+    from fleetgen.core import parallel
+    from fleetgen.loading import focused
+
+    _clashing_copies(repo, 6)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    runs = []
+    real = parallel.fork_map
+    for threshold in (10**9, 1):  # one process, then forked workers
+        monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / f"cold-{threshold}"))
+        monkeypatch.setattr(focused, "_FORK_AFTER", threshold)
+        forks: list[int] = []
+
+        def counting(*args: Any, forks: list[int] = forks, **kwargs: Any) -> Any:
+            forks.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(parallel, "fork_map", counting)
+        findings = _focused(repo, SMALL)
+        fleet, _ = fleet_loading.load_fleet(repo, focus=frozenset({SMALL}), lean=True)
+        runs.append((findings, sorted(fleet.others), len(forks)))
+    (serial, serial_others, serial_forks), (forked, forked_others, forked_forks) = runs
+    assert serial_forks == 0 and (forked_forks > 0 or not parallel.can_fork())
+    assert any(f[3] == "FG302" for f in serial), serial  # the served-name clash is seen
+    assert forked == serial
+    assert forked_others == serial_others
+    assert forked == _full_there(repo, SMALL)

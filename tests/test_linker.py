@@ -15,7 +15,6 @@ from fleetgen.core.diagnostics import Report
 from fleetgen.rendered.build import RenderedObject
 from tests.conftest import REPO, RunCli, copy_example, crds_dir, crds_without
 
-FIXTURE_CRDS = REPO / "tests" / "data" / "crds"
 PASSWORD_CRD = "generators.external-secrets.io_passwords.yaml"  # the dummy keys' generator
 
 
@@ -194,9 +193,7 @@ MUTATIONS = (
 
 
 def rendered_report(root: Path, crds: Path, *, in_sync: bool = False) -> Report:
-    options = app.ValidateOptions(
-        root=root, rendered=True, in_sync=in_sync, schema_dirs=(crds, FIXTURE_CRDS)
-    )
+    options = app.ValidateOptions(root=root, rendered=True, in_sync=in_sync, schema_dirs=(crds,))
     return app.validate(options)
 
 
@@ -299,19 +296,19 @@ def test_missing_schema_is_an_error(tmp_path: Path) -> None:
     ]
 
 
-def test_cli_rendered_text_and_json(run_cli: RunCli) -> None:
+def test_cli_rendered_text_and_json(run_cli: RunCli, tmp_path: Path) -> None:
     args = [
         "validate",
         "--rendered",
         "--schema-dir",
         str(crds_dir()),
-        "--schema-dir",
-        str(FIXTURE_CRDS),
     ]
     result = run_cli([*args, "--root", str(REPO)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "CEL rules:" in result.stderr
-    missing_dir = run_cli(["validate", "--rendered", "--root", str(REPO)])
+    # A repository without its schema directory (the example ships one; this copy has none).
+    bare = copy_example(tmp_path / "bare")
+    missing_dir = run_cli(["validate", "--rendered", "--root", str(bare)])
     assert missing_dir.returncode == 2
     assert "schema directory" in missing_dir.stderr
 

@@ -18,7 +18,6 @@ from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import REPO, RunCli, crds_dir
 
 GENERATED = REPO / "applicationsets"
-CERT_MANAGER_CRDS = Path(__file__).parent / "data" / "crds" / "cert-manager"
 Doc = dict[str, Any]
 GIB = 1024**3
 
@@ -251,7 +250,7 @@ def test_cert_manager_certificate_feeds_the_gateway_listeners(
 
 
 def test_cert_manager_certificate_validates_strictly(example_repo: Path, run_cli: RunCli) -> None:
-    schemas = SchemaStore.load([crds_dir(), CERT_MANAGER_CRDS])
+    schemas = SchemaStore.load([crds_dir()])
     use_cert_manager(example_repo)
     assert run_cli(["generate"], cwd=example_repo).returncode == 0
     docs = render(example_repo / "applicationsets" / "prod" / "prod-a" / "platform")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,12 @@ def refused(run_cli: RunCli, *args: str, cwd: Path | None = None) -> str:
 
 
 def names(directory: Path) -> list[str]:
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.json"))
+    """The converted schemas written (provenance.json beside them is not one)."""
+    return sorted(
+        p.relative_to(directory).as_posix()
+        for p in directory.rglob("*.json")
+        if p.name != "provenance.json"
+    )
 
 
 # -- inline CRDs ------------------------------------------------------------------------------
@@ -258,3 +265,85 @@ def test_real_crds_round_trip(run_cli: RunCli, tmp_path: Path) -> None:
         assert [v.path for v in store.validate(typo)] == ["/spec/maxReplicasCount"]
         assert [v.path for v in store.validate(listener_typo)] == ["/spec/listeners/0/prot"]
         assert [v.path for v in store.validate(inverted, cel=True)] == ["/spec"]
+
+
+# -- provenance -------------------------------------------------------------------------------
+
+
+def provenance(directory: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((directory / "provenance.json").read_text())
+    return record
+
+
+def test_import_records_each_source_file(run_cli: RunCli, tmp_path: Path) -> None:
+    crds = tmp_path / "crds"
+    (crds / "shop").mkdir(parents=True)
+    (crds / "shop" / "widget.yaml").write_text(WIDGET_CRD)
+    (crds / "gadget.yaml").write_text(GADGET_CRD)
+    (crds / "origins.yaml").write_text(
+        "shop/widget.yaml: {repository: example/widgets, tag: v1.2.3, path: crds/widget.yaml}\n"
+    )
+    out = tmp_path / "out"
+    import_ok(run_cli, str(crds), "--out", str(out), "--origins", str(crds / "origins.yaml"))
+    sources = {s["file"]: s for s in provenance(out)["sources"]}
+    assert sorted(sources) == ["gadget.yaml", "shop/widget.yaml"]  # relative, no machine paths
+    widget = sources["shop/widget.yaml"]
+    data = (crds / "shop" / "widget.yaml").read_bytes()
+    assert widget["sha256"] == hashlib.sha256(data).hexdigest()
+    blob = subprocess.run(
+        ["git", "hash-object", str(crds / "shop" / "widget.yaml")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert widget["gitBlob"] == blob
+    assert widget["bytes"] == len(data)
+    assert widget["upstream"] == {
+        "path": "crds/widget.yaml", "repository": "example/widgets", "tag": "v1.2.3",
+    }  # fmt: skip
+    assert "upstream" not in sources["gadget.yaml"]
+    assert widget["schemas"] == [n for n in names(out) if "/widget_" in n]
+    assert widget["crds"] == ["Widget.example.com"]
+    # Byte-stable: the same inputs give the same record.
+    first = (out / "provenance.json").read_bytes()
+    import_ok(run_cli, str(crds), "--out", str(out), "--origins", str(crds / "origins.yaml"))
+    assert (out / "provenance.json").read_bytes() == first
+
+
+def test_reimport_removes_only_the_schemas_it_wrote_before(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "widget.yaml").write_text(WIDGET_CRD)
+    (tmp_path / "gadget.yaml").write_text(GADGET_CRD)
+    out = tmp_path / "out"
+    import_ok(
+        run_cli, str(tmp_path / "widget.yaml"), str(tmp_path / "gadget.yaml"), "--out", str(out)
+    )
+    both = names(out)
+    (out / "example.com").mkdir(exist_ok=True)
+    (out / "example.com" / "own_v1.json").write_text("{}")  # not written by an import
+    import_ok(run_cli, str(tmp_path / "widget.yaml"), "--out", str(out))
+    left = names(out)
+    assert "example.com/own_v1.json" in left
+    gone = set(both) - set(left)
+    assert gone and all("gadget" in n for n in gone)
+    assert [s["file"] for s in provenance(out)["sources"]] == ["widget.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("origins", "expected"),
+    [
+        ("widget.yaml: {repository: a/b, tag: v1}\n", "missing key(s) path"),
+        ("widget.yaml: {repository: a/b, tag: v1, path: p, sha: x}\n", "unknown key(s) sha"),
+        ("other.yaml: {repository: a/b, tag: v1, path: p}\n", "not imported: other.yaml"),
+        ("widget.yaml: [1]\n", "expected a mapping"),
+    ],
+)
+def test_bad_origins_are_refused(
+    run_cli: RunCli, tmp_path: Path, origins: str, expected: str
+) -> None:
+    (tmp_path / "widget.yaml").write_text(WIDGET_CRD)
+    (tmp_path / "origins.yaml").write_text(origins)
+    out = tmp_path / "out"
+    message = refused(
+        run_cli, str(tmp_path / "widget.yaml"), "--out", str(out), "--origins",
+        str(tmp_path / "origins.yaml"),
+    )  # fmt: skip
+    assert expected in message
+    assert not out.exists()  # nothing half-written
