@@ -40,7 +40,7 @@ from fleetgen.loading.load import load_fleet
 from fleetgen.loading.yaml_source import parse
 
 MAX_LEN, MIN_SEQS, MAX_SEQS = 8192, 4, 256
-DEFAULT_IMAGE = "vllm/vllm-openai:v0.11.2"
+DEFAULT_IMAGE = "vllm/vllm-openai:v0.34.0"
 SCHEMA_FILE = "tools/fleetgen/schemas/descriptor.schema.json"
 _LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9@._/+-]*$")

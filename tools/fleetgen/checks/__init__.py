@@ -9,6 +9,7 @@ from fleetgen.checks import (
     capacity,
     kv_cache,
     memory,
+    metric_semantics,
     names,
     policy,
     references,
@@ -40,6 +41,7 @@ CHECKS: tuple[Check, ...] = (
     capacity.check_capacity,
     runtime.check_runtime,
     kv_cache.check_kv_cache,
+    metric_semantics.check_metric_semantics,
     runtime.check_forbidden_flags,
 )
 

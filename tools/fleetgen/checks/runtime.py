@@ -16,9 +16,12 @@ from fleetgen.knowledge.runtime_contract import (
     canonical_flag,
     contract_for,
     known_versions,
+    resolve,
     vllm_version_from_image,
 )
 from fleetgen.loading.fleet import Fleet, focused_placements
+
+REFRESH = "`fleetgen runtime import vllm-X.Y.Z.whl` (`fleetgen explain FG511`)"
 
 _NOT_STORAGE = "from somewhere other than spec.model.storageUri"
 # Flags no descriptor may pass, whatever the vLLM version: each runs code from outside the
@@ -73,7 +76,7 @@ def check_forbidden_flags(fleet: Fleet) -> Iterator[Diagnostic]:
 
 def runtime_version(p: Placement) -> str | None:
     """The vLLM version a placement runs: the image tag, else runtime.vllmVersion."""
-    return vllm_version_from_image(p.image) or p.descriptor.runtime.vllm_version
+    return p.vllm_version
 
 
 def _contract(p: Placement) -> tuple[RuntimeContract | None, Diagnostic | None]:
@@ -94,21 +97,37 @@ def _contract(p: Placement) -> tuple[RuntimeContract | None, Diagnostic | None]:
             src.at("spec", "runtime", "vllmVersion"),
         )
     version = tagged or declared or ""
-    contract = contract_for(version)
-    if contract is None:
+    found = resolve(version)
+    if found is None:
         known = known_versions()
         return None, diag(
             "FG504",
-            f"vLLM {version} is not in the runtime contract table ({known[0]} to {known[-1]})",
+            f"vLLM {version} is not a release fleetgen knows ({known[0]} to {known[-1]})"
+            if known
+            else f"vLLM {version}: fleetgen has no vLLM contract data",
             image_location(p),
-            hint="pin a covered version, or extend fleetgen's runtime contract",
+            hint=f"pin a known release, or import this one: {REFRESH}",
         )
-    return contract, None
+    if found.newer_than_known:
+        return found.contract, diag(
+            "FG511",
+            f"vLLM {version} is newer than the newest release fleetgen knows; checked "
+            f"against vLLM {found.contract.version}",
+            image_location(p),
+            hint=f"import its contract: {REFRESH}",
+        )
+    return found.contract, None
 
 
 def check_runtime(fleet: Fleet) -> Iterator[Diagnostic]:
+    newer_reported: set[tuple[str, str]] = set()
     for p in focused_placements(fleet):
         contract, problem = _contract(p)
+        if problem is not None and problem.code == "FG511":
+            # One warning per descriptor and release, however many environments place it.
+            key = (p.descriptor.name, p.image)
+            problem = None if key in newer_reported else problem
+            newer_reported.add(key)
         if problem is not None:
             yield problem
         if contract is None:
@@ -125,7 +144,8 @@ def check_runtime(fleet: Fleet) -> Iterator[Diagnostic]:
                 hint=f"use {replacement!r}" if replacement else None,
             )
         for name in PLATFORM_METRICS:
-            if not contract.exports_metric(name):
+            # The platform queries each metric under the name the release exports.
+            if not contract.exports_metric(name) and not contract.replacement_for(name):
                 yield diag(
                     "FG503",
                     f"{version} does not export {name!r}, which the platform's alerts and "
@@ -148,5 +168,5 @@ def check_runtime(fleet: Fleet) -> Iterator[Diagnostic]:
                     "FG505",
                     f"{version} does not accept {flag}",
                     where,
-                    hint="check `vllm serve --help` of the pinned version",
+                    hint=f"check `vllm serve --help` of vLLM {contract.version}",
                 )

@@ -87,6 +87,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG508", "image-without-digest", W, "A production image is pinned by tag, not digest"),
     ("FG509", "image-not-allowed", E, "The image repository is not in the environment's list"),
     ("FG510", "kv-connector-unsupported", E, "The pinned vLLM has no LMCache KV connector"),
+    ("FG511", "runtime-newer-than-contract", W, "The vLLM release is newer than the contract data"),
+    ("FG512", "scaler-metric-not-gauge", E, "The autoscaler scales on a counter or histogram"),
+    ("FG513", "label-value-not-emitted", E, "A query matches a label value vLLM never sets"),
+    ("FG514", "metrics-switched-off", E, "An extra flag switches off metrics the platform uses"),
+    ("FG515", "scaler-metric-type-mismatch", E, "The KEDA metricType does not fit the query"),
+    ("FG516", "flag-deprecated", W, "The flag is deprecated in the pinned vLLM release"),
     # 6xx: policy
     ("FG601", "promotion", E, "A production image was not used in staging first"),
     ("FG602", "secret-literal", E, "A value looks like a secret"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fleetgen.core.diagnostics import Location
 from fleetgen.domain.environment import Cluster, Environment, Pool
 from fleetgen.domain.model import Descriptor, EnvironmentOverride
+from fleetgen.knowledge.runtime_contract import vllm_version_from_image
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,11 @@ class Placement:
     @property
     def pool(self) -> Pool | None:
         return self.cluster.pool(self.pool_name)
+
+    @property
+    def vllm_version(self) -> str | None:
+        """The vLLM release the placement runs: the image tag, else runtime.vllmVersion."""
+        return vllm_version_from_image(self.image) or self.descriptor.runtime.vllm_version
 
     @property
     def namespace(self) -> str:

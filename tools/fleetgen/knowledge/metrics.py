@@ -25,3 +25,8 @@ PLATFORM_METRICS: tuple[str, ...] = (
     PROMPT_TOKENS,
     GENERATION_TOKENS,
 )
+
+# The label of REQUEST_SUCCESS that says how a request ended, and the value vLLM gives a
+# failed one (from 0.13; the error-ratio alert and panel exist only where it does).
+FINISHED_REASON = "finished_reason"
+ERROR_REASON = "error"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.domain.model import Descriptor
+from fleetgen.knowledge import runtime_contract
 from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
 from fleetgen.loading.discover import discover
@@ -28,6 +29,8 @@ def load_fleet(
     the focus (they cross-reference it). A lean focused load keeps only their footprints.
     """
     root = root.resolve()
+    # The repository's own vLLM contracts (runtime/vllm/) win over the shipped ones.
+    runtime_contract.use_repository(root)
     inputs, diags = discover(root)
     if focus is not None and lean:
         from fleetgen.loading.focused import load_focused

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleetgen.knowledge import metrics
+from fleetgen.knowledge.runtime_contract import RuntimeContract
 from fleetgen.render import promql
 
 
@@ -22,13 +23,16 @@ def panel(
     }
 
 
-def dashboard(isvc: str, namespace: str, served: str) -> dict[str, Any]:
-    """The dashboard JSON model (schema version 39)."""
+def dashboard(
+    isvc: str, namespace: str, served: str, contract: RuntimeContract | None = None
+) -> dict[str, Any]:
+    """The dashboard JSON model (schema version 39), for the release the model pins."""
     sel = promql.selector(namespace, served)
+    usage = promql.name_for(contract, metrics.KV_CACHE_USAGE)
     rows = [
         ("Requests waiting", f"sum({metrics.QUEUE}{sel})", "short"),
         ("Requests running", f"sum({metrics.RUNNING}{sel})", "short"),
-        ("KV cache usage", f"max({metrics.KV_CACHE_USAGE}{sel})", "percentunit"),
+        ("KV cache usage", f"max({usage}{sel})", "percentunit"),
         ("Time to first token p95", promql.ttft_p95(namespace, served), "s"),
         (
             "Tokens per second",
@@ -36,8 +40,9 @@ def dashboard(isvc: str, namespace: str, served: str) -> dict[str, Any]:
             f"sum(rate({metrics.GENERATION_TOKENS}{sel}[5m]))",
             "short",
         ),
-        ("Error ratio", promql.error_ratio(namespace, served), "percentunit"),
     ]
+    if promql.counts_errors(contract):
+        rows.append(("Error ratio", promql.error_ratio(namespace, served), "percentunit"))
     panels = [
         panel(i + 1, title, expr, unit, (i % 2) * 12, (i // 2) * 8)
         for i, (title, expr, unit) in enumerate(rows)

@@ -62,7 +62,7 @@ def build_plan(fleet: Fleet, *, jobs: int | None = None) -> FilePlan:
         for cluster in env.clusters:
             here = models.get((env.name, cluster.name), [])
             names = sorted(p.descriptor.name for p in here)
-            files.update(render_platform(env, cluster, names))
+            files.update(render_platform(env, cluster, names, [p.vllm_version for p in here]))
             uses_cache = any("model-cache" in components(p) for p in here)
             apps = [
                 *prerequisite_apps(env, cluster, uses_cache=uses_cache),
@@ -94,7 +94,8 @@ def cluster_files(fleet: Fleet, env_name: str, cluster_name: str) -> dict[str, b
         files.update(render_app(p))
     env = fleet.environments[env_name]
     cluster = next(c for c in env.clusters if c.name == cluster_name)
-    files.update(render_platform(env, cluster, sorted(p.descriptor.name for p in here)))
+    names = sorted(p.descriptor.name for p in here)
+    files.update(render_platform(env, cluster, names, [p.vllm_version for p in here]))
     return dict(sorted(files.items()))
 
 

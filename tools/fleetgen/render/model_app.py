@@ -17,6 +17,7 @@ from fleetgen.domain import layout, naming
 from fleetgen.domain.fitting import fit_placement
 from fleetgen.domain.placement import Placement
 from fleetgen.knowledge.catalog.gpus import get_gpu
+from fleetgen.knowledge.runtime_contract import contract_for
 from fleetgen.render import kv_cache, promql
 from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
 from fleetgen.render.dashboard import dashboard
@@ -234,14 +235,18 @@ def monitoring_objects(p: Placement) -> list[Patch]:
     )
     rule = _common(Patch("monitoring.coreos.com", "v1", "PrometheusRule", "model"), p, isvc)
     _monitoring_labels(rule, p)
+    contract = contract_for(p.vllm_version or "")
     exprs = (
         promql.queue_alert(ns, served, alerts.queue_depth),
-        promql.kv_cache_alert(ns, served, alerts.kv_cache_usage),
+        promql.kv_cache_alert(ns, served, alerts.kv_cache_usage, contract),
         promql.ttft_alert(ns, served, alerts.ttft_p95_seconds),
         promql.error_alert(ns, served, alerts.error_rate),
     )
     for index, expr in enumerate(exprs):
         rule.replace(f"/spec/groups/0/rules/{index}/expr", expr)
+    if not promql.counts_errors(contract):
+        # The release labels no request finished_reason="error": the alert could never fire.
+        rule.remove("/spec/groups/0/rules/3")
     return [monitor, rule, network_policy(p)]
 
 
@@ -305,7 +310,7 @@ def dashboard_object(p: Placement) -> Patch:
     desc = p.descriptor
     isvc = naming.isvc(desc.name)
     patch = _common(Patch("", "v1", "ConfigMap", "model-dashboard"), p, naming.dashboard(isvc))
-    board = dashboard(isvc, p.namespace, desc.model.served_name)
+    board = dashboard(isvc, p.namespace, desc.model.served_name, contract_for(p.vllm_version or ""))
     patch.replace(pointer("data", "dashboard.json"), embedded_json(board))
     return patch
 

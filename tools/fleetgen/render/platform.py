@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fleetgen.domain import layout
 from fleetgen.domain.environment import Cluster, Environment
 from fleetgen.knowledge import metrics
+from fleetgen.knowledge.runtime_contract import contract_for
+from fleetgen.render import promql
 from fleetgen.render.canonical import dump_yaml, embedded_json
 from fleetgen.render.dashboard import panel
 from fleetgen.render.patches import Patch, pointer
@@ -106,7 +109,9 @@ def certificate(env: Environment) -> tuple[str | None, list[Patch]]:
     return "cert-manager", [cert]
 
 
-def monitoring(env: Environment, models: list[str]) -> list[Patch]:
+def monitoring(
+    env: Environment, models: list[str], releases: Sequence[str | None] = ()
+) -> list[Patch]:
     ns = env.prometheus.namespace
     rule = _named(
         env, Patch("monitoring.coreos.com", "v1", "PrometheusRule", "llm-fleet"), "llm-fleet", ns
@@ -121,18 +126,31 @@ def monitoring(env: Environment, models: list[str]) -> list[Patch]:
     board = _named(
         env, Patch("", "v1", "ConfigMap", "llm-fleet-dashboard"), "llm-fleet-dashboard", ns
     )
-    board.replace(pointer("data", "dashboard.json"), embedded_json(fleet_dashboard(env, models)))
+    board.replace(
+        pointer("data", "dashboard.json"), embedded_json(fleet_dashboard(env, models, releases))
+    )
     return [rule, board]
 
 
-def fleet_dashboard(env: Environment, models: list[str]) -> dict[str, Any]:
+def _across(metric: str, sel: str, releases: Sequence[str | None]) -> str:
+    """``metric{sel}``, or one selector per name when the pinned releases export it differently."""
+    names = sorted(
+        {promql.name_for(contract_for(r) if r else None, metric) for r in releases} or {metric}
+    )
+    return " or ".join(f"{name}{sel}" for name in names)
+
+
+def fleet_dashboard(
+    env: Environment, models: list[str], releases: Sequence[str | None] = ()
+) -> dict[str, Any]:
     sel = f'{{namespace="{env.namespace}"}}'
     ttft = f"sum by (le, model_name) (rate({metrics.TTFT}_bucket{sel}[5m]))"
+    usage = _across(metrics.KV_CACHE_USAGE, sel, releases)
     rows = [
         ("Requests waiting by model", f"sum by (model_name) ({metrics.QUEUE}{sel})", "short"),
         (
             "KV cache usage by model",
-            f"max by (model_name) ({metrics.KV_CACHE_USAGE}{sel})",
+            f"max by (model_name) ({usage})",
             "percentunit",
         ),
         (
@@ -215,18 +233,26 @@ def api_keys(env: Environment) -> tuple[str | None, list[Patch]]:
     return "dummy-keys", [generator, secret]
 
 
-def platform_patches(env: Environment, models: list[str]) -> list[Patch]:
+def platform_patches(
+    env: Environment, models: list[str], releases: Sequence[str | None] = ()
+) -> list[Patch]:
     """Every JSON6902 patch of one cluster's platform overlay."""
     _, key_patches = api_keys(env)
     _, cert_patches = certificate(env)
-    return [*gateway(env), *monitoring(env, models), *key_patches, *cert_patches]
+    return [*gateway(env), *monitoring(env, models, releases), *key_patches, *cert_patches]
 
 
-def render_platform(env: Environment, cluster: Cluster, models: list[str]) -> dict[str, bytes]:
-    """The platform overlay of one cluster, and the Application that delivers it."""
+def render_platform(
+    env: Environment, cluster: Cluster, models: list[str], releases: Sequence[str | None] = ()
+) -> dict[str, bytes]:
+    """The platform overlay of one cluster, and the Application that delivers it.
+
+    ``releases`` are the vLLM versions its models pin: the fleet dashboard queries each
+    metric under the names those releases export.
+    """
     directory = layout.platform_dir(env.name, cluster.name)
     chosen = [name for name in (api_keys(env)[0], certificate(env)[0]) if name]
-    patches = platform_patches(env, models)
+    patches = platform_patches(env, models, releases)
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

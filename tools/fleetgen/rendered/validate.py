@@ -25,6 +25,7 @@ from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
+from fleetgen.rendered.metric_semantics import check_semantics
 from fleetgen.rendered.provenance import Provenance, provenance
 
 _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
@@ -113,7 +114,7 @@ def _warm(root: Path, fleet: Fleet, store: SchemaStore) -> None:
     env, cluster = first.environment, first.cluster
     files = {
         **render_app(first),
-        **render_platform(env, cluster, [first.descriptor.name]),
+        **render_platform(env, cluster, [first.descriptor.name], [first.vllm_version]),
     }
     sample = render_fleet(root, files, clusters=[layout.cluster_dir(env.name, cluster.name)])
     for obj in sample.objects:
@@ -217,7 +218,9 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
     for graph in graphs(rendered.objects):
         env = job.fleet.environments.get(graph.env)
         if env is not None:
-            result.diagnostics.extend(link(LinkContext(graph, env, where)))
+            context = LinkContext(graph, env, where)
+            result.diagnostics.extend(link(context))
+            result.diagnostics.extend(check_semantics(context))
     progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
 
 

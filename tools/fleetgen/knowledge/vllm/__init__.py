@@ -1,0 +1,1 @@
+"""vLLM release contracts: the extractor that reads a release artifact, and its data."""
