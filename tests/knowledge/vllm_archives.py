@@ -12,7 +12,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-METRICS = '''
+METRICS = """
 from prometheus_client import Counter, Gauge, Histogram
 from vllm.v1.engine import FinishReason
 
@@ -57,9 +57,9 @@ class PrometheusStatLogger:
             documentation="Time to first token.",
             labelnames=labelnames,
         )
-'''
+"""
 
-ENGINE_INIT = '''
+ENGINE_INIT = """
 import enum
 
 FINISH_REASON_STRINGS = ("stop", "length", "abort", "error")
@@ -73,9 +73,9 @@ class FinishReason(enum.IntEnum):
 
     def __str__(self):
         return FINISH_REASON_STRINGS[self.value]
-'''
+"""
 
-FACTORY = '''
+FACTORY = """
 class KVConnectorFactory:
     @classmethod
     def register_connector(cls, name, module_path, class_name):
@@ -84,9 +84,9 @@ class KVConnectorFactory:
 
 KVConnectorFactory.register_connector("LMCacheConnectorV1", "vllm.x", "LMCacheConnectorV1")
 KVConnectorFactory.register_connector("NixlConnector", "vllm.y", "NixlConnector")
-'''
+"""
 
-OLD_CLI = '''
+OLD_CLI = """
 import argparse
 from vllm.engine.arg_utils import AsyncEngineArgs
 
@@ -98,9 +98,9 @@ def make_arg_parser(parser):
                         help="--disable-log-requests is deprecated and will be removed in v0.10.0.")
     parser = AsyncEngineArgs.add_cli_args(parser)
     return parser
-'''
+"""
 
-OLD_ENGINE = '''
+OLD_ENGINE = """
 import argparse
 
 
@@ -121,9 +121,9 @@ class AsyncEngineArgs(EngineArgs):
         parser = EngineArgs.add_cli_args(parser)
         parser.add_argument("--disable-log-requests", action="store_true")
         return parser
-'''
+"""
 
-NEW_SERVE = '''
+NEW_SERVE = """
 from vllm.entrypoints.common.cli_args import make_arg_parser
 
 
@@ -132,7 +132,7 @@ class ServeSubcommand:
         serve_parser = subparsers.add_parser("serve")
         serve_parser.add_argument("model_tag", nargs="?")
         return make_arg_parser(serve_parser)
-'''
+"""
 
 NEW_CLI = '''
 from dataclasses import dataclass
@@ -180,7 +180,7 @@ def make_arg_parser(parser):
     return parser
 '''
 
-NEW_ENGINE = '''
+NEW_ENGINE = """
 import argparse
 from dataclasses import dataclass
 from vllm.config import CacheConfig, ModelConfig
@@ -225,12 +225,12 @@ class AsyncEngineArgs(EngineArgs):
         parser = EngineArgs.add_cli_args(parser)
         parser.add_argument("--enable-log-requests", action=argparse.BooleanOptionalAction)
         return parser
-'''
+"""
 
-NEW_CONFIG_INIT = '''
+NEW_CONFIG_INIT = """
 from vllm.config.cache import CacheConfig
 from vllm.config.model import ModelConfig
-'''
+"""
 NEW_CONFIG_MODEL = '''
 from dataclasses import dataclass
 
@@ -243,14 +243,14 @@ class ModelConfig:
     """Always use eager mode."""
     served_model_alias: str | None = None
 '''
-NEW_CONFIG_CACHE = '''
+NEW_CONFIG_CACHE = """
 from dataclasses import dataclass
 
 
 @dataclass
 class CacheConfig:
     enable_prefix_caching: bool | None = None
-'''
+"""
 
 
 def old_sources() -> dict[str, str]:

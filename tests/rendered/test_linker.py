@@ -121,6 +121,23 @@ MUTATIONS = (
         (("FG707", "base/model/prometheusrule.yaml", 'tenant="a"'),),
     ),
     Mutation(
+        "FG513-alert-on-a-reason-vllm-never-sets",
+        (
+            (
+                "base/model/prometheusrule.yaml",
+                "with an error.'\n",
+                "with an error.'\n    - alert: Failed\n"
+                '      expr: sum(rate(vllm:request_success_total{finished_reason="failed"}[5m])) > 0\n',
+            ),
+        ),
+        (("FG513", "base/model/prometheusrule.yaml", 'finished_reason="failed"'),),
+    ),
+    Mutation(
+        "FG515-utilization-on-a-prometheus-trigger",
+        (("base/model/scaledobject.yaml", "metricType: AverageValue", "metricType: Utilization"),),
+        (("FG515", "base/model/scaledobject.yaml", "metricType: Utilization"),),
+    ),
+    Mutation(
         "FG708-scrape-wrong-port",
         (("base/model/podmonitor.yaml", "portNumber: 8080", "portNumber: 9090"),),
         (("FG708", "base/model/podmonitor.yaml", "portNumber: 9090"),),

@@ -41,7 +41,7 @@ def check_metric_semantics(fleet: Fleet) -> Iterator[Diagnostic]:
                 hint="scale on a gauge such as 'vllm:num_requests_waiting' or "
                 "'vllm:num_requests_running'",
             )
-        used = [metric, *PLATFORM_METRICS]
+        used = list(dict.fromkeys([metric, *PLATFORM_METRICS]))
         for index, arg in enumerate(desc.runtime.extra_args):
             flag = canonical_flag(arg, contract.aliases)
             where = src.at("spec", "runtime", "extraArgs", index)
