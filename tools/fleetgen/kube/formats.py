@@ -13,6 +13,7 @@ text, hence ``fullmatch``.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -120,6 +121,58 @@ def is_request_uri(value: str) -> bool:
     return _valid_escapes(rest)
 
 
+def _ipv4(text: str, *, sloppy: bool) -> bool:
+    """Go's IPv4 parser; ``sloppy`` (k8s.io/utils/net): leading zeros are decimal."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not part or not part.isascii() or not part.isdigit() or int(part) > 255:
+            return False
+        if not sloppy and len(part) > 1 and part[0] == "0":
+            return False
+    return True
+
+
+def _ip(text: str, *, sloppy: bool) -> bool:
+    """Go's ``net.ParseIP`` (no zone, embedded IPv4 allowed), or its sloppy variant."""
+    if ":" not in text:
+        return _ipv4(text, sloppy=sloppy)
+    if "%" in text or not text.isascii():
+        return False
+    head, _, tail = text.rpartition(":")
+    if "." in tail:
+        if not _ipv4(tail, sloppy=sloppy):
+            return False
+        text = head + ":" + ".".join(str(int(p)) for p in tail.split("."))
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_ipv4(value: str) -> bool:
+    """strfmt ``isIPv4``: any address ``ParseIPSloppy`` reads, written with a dot."""
+    return "." in value and _ip(value, sloppy=True)
+
+
+def is_ipv6(value: str) -> bool:
+    """govalidator ``IsIPv6``: any address ``net.ParseIP`` reads, written with a colon."""
+    return ":" in value and _ip(value, sloppy=False)
+
+
+def is_cidr(value: str) -> bool:
+    """``ParseCIDRSloppy``: an address, ``/``, a decimal prefix length within its bits."""
+    address, slash, length = value.partition("/")
+    if not slash or not length.isascii() or not length.isdigit():
+        return False
+    if len(length) > 1 and length[0] == "0":
+        return False
+    bits = 128 if ":" in address else 32
+    return int(length) <= bits and _ip(address, sloppy=True)
+
+
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda value: pattern.fullmatch(value) is not None
 
@@ -129,6 +182,9 @@ FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
     "date": is_date,
     "byte": is_base64,
     "uri": is_request_uri,
+    "ipv4": is_ipv4,
+    "ipv6": is_ipv6,
+    "cidr": is_cidr,
     "password": lambda _value: True,
     **{name: _matches(pattern) for name, pattern in _UUID.items()},
     "hexcolor": _matches(_HEXCOLOR),
