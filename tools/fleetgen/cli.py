@@ -85,7 +85,10 @@ def validate(
         schema_dirs=tuple(schema_dir or ()),
         renderer=renderer.value,
     )
-    report = _run(lambda: app.validate(options))
+    label = (
+        ("validate --all" if everything else "validate --rendered") if options.rendered else None
+    )
+    report = _run(lambda: app.validate(options), progress_label=label)
     sys.stdout.write(REPORTERS[output_format.value](report))
     if output_format is Format.text:
         typer.echo(summary(report), err=True)
@@ -204,7 +207,9 @@ def generate(
     from fleetgen import app
     from fleetgen.report.reporters import summary, text
 
-    result = _run(lambda: app.generate(root, write=not (check or dry_run)))
+    result = _run(
+        lambda: app.generate(root, write=not (check or dry_run)), progress_label="generate"
+    )
     if result.changes is None:
         sys.stdout.write(text(result.report))
         typer.echo(summary(result.report) + "; nothing generated", err=True)

@@ -7,6 +7,7 @@ Exit codes: 0 clean (warnings allowed), 1 diagnostics with errors (or drift for 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 
 from fleetgen import __version__
+from fleetgen.core import progress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -48,12 +50,22 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
-def run(action: Callable[[], T]) -> T:
-    """Run a use case; known errors and crashes become a message and exit code 2."""
+def terminal_progress(label: str | None) -> progress.TerminalProgress | None:
+    """A progress line for a long run, only when stderr is a terminal: logs, pipes and CI
+    output stay exactly the diagnostics."""
+    if label is None or not sys.stderr.isatty():
+        return None
+    return progress.TerminalProgress(label, sys.stderr)
+
+
+def run(action: Callable[[], T], *, progress_label: str | None = None) -> T:
+    """Run a use case; known errors and crashes become a message and exit code 2. With a
+    label, a long run shows its progress on a terminal."""
     from fleetgen.core.errors import FleetgenError
 
     try:
-        return action()
+        with progress.reporting(terminal_progress(progress_label)):
+            return action()
     except FleetgenError as exc:
         fail(str(exc))
     except (typer.Exit, KeyboardInterrupt):

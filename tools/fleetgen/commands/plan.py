@@ -37,7 +37,7 @@ def plan(
     from fleetgen import app
     from fleetgen.review import report as plan_report
 
-    result = run(lambda: app.plan(root, base, head, max_drop=max_drop))
+    result = run(lambda: app.plan(root, base, head, max_drop=max_drop), progress_label="plan")
     render = plan_report.markdown if output_format is PlanFormat.markdown else plan_report.text
     sys.stdout.write(render(result))
     raise typer.Exit(EXIT_OK if result.report.ok else EXIT_PROBLEMS)

@@ -31,14 +31,25 @@ def import_(
         Path | None,
         typer.Option("--out", help="Output directory (default: schemaDir of .fleetgen.yaml)."),
     ] = None,
+    origins: Annotated[
+        Path | None,
+        typer.Option(
+            "--origins",
+            help="YAML naming each input file's upstream (file: {repository, tag, path}), "
+            "recorded in provenance.json.",
+        ),
+    ] = None,
     root: RootOption = Path(),
 ) -> None:
-    """Convert CRDs to strict JSON Schemas as {group}/{kind}_{version}.json."""
+    """Convert CRDs to strict JSON Schemas as {group}/{kind}_{version}.json, recording
+    each source file (sha256, git blob, upstream) in provenance.json."""
     from fleetgen.kube.crd_import import import_crds
+    from fleetgen.kube.schema_provenance import load_origins
     from fleetgen.loading.config import load_config
 
     target = out if out is not None else run(lambda: load_config(root)).schema_dir
-    result = run(lambda: import_crds(inputs, target))
+    upstream = run(lambda: load_origins(origins)) if origins is not None else None
+    result = run(lambda: import_crds(inputs, target, origins=upstream))
     for path in result.written:
         typer.echo(path)
     skipped = f"; {len(result.skipped)} file(s) without a CRD skipped" if result.skipped else ""

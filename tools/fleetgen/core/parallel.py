@@ -16,6 +16,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
+from fleetgen.core import progress
+
 T = TypeVar("T")
 
 _TASK: Callable[[int], Any] | None = None  # set in the parent just before forking
@@ -78,17 +80,23 @@ def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = No
                 running[reader] = (index, child)
             for ready in wait(list(running)):
                 assert isinstance(ready, Connection)
-                index, process = running.pop(ready)
+                index, process = running[ready]
                 try:
-                    ok, value = ready.recv()
+                    tag, message = ready.recv()
                 except EOFError:
+                    del running[ready]
+                    ready.close()
                     process.join()
                     raise WorkerFailed(
                         f"worker process for part {index} died (exit code {process.exitcode})"
                     ) from None
-                finally:
-                    ready.close()
+                if tag == "progress":  # units of work done in the child: pass them on
+                    progress.forward(message)
+                    continue
+                del running[ready]
+                ready.close()
                 process.join()
+                ok, value = message
                 if not ok:
                     raise value
                 results[index] = value
@@ -103,12 +111,15 @@ def fork_map(task: Callable[[int], T], count: int, *, processes: int | None = No
 
 def _child(index: int, writer: Connection) -> None:
     assert _TASK is not None, "worker started without a task"
+    if progress.listening():
+        progress.install(progress.Forward(lambda message: writer.send(("progress", message))))
     try:
         outcome: tuple[bool, Any] = (True, _TASK(index))
     except BaseException as exc:  # handed to the parent, which raises it
         outcome = (False, exc)
     try:
-        writer.send(outcome)
+        writer.send(("result", outcome))
     except Exception as exc:  # an unpicklable result or exception: say what it was
-        writer.send((False, WorkerFailed(f"part {index}: {type(exc).__name__}: {exc}")))
+        failed = WorkerFailed(f"part {index}: {type(exc).__name__}: {exc}")
+        writer.send(("result", (False, failed)))
     writer.close()

@@ -200,6 +200,11 @@ class _Mapper:
         )
 
 
+def prepare(name: SchemaName) -> None:
+    """Build the compiled pre-check now (before forking workers, so each inherits it)."""
+    _pre_check(name)
+
+
 def validate(parsed: ParsedFile, name: SchemaName) -> list[Diagnostic]:
     """All schema diagnostics of one parsed file (empty when it is valid)."""
     check = _pre_check(name)

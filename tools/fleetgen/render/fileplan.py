@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fleetgen.core import parallel
+from fleetgen.core import parallel, progress
 from fleetgen.domain import layout
 from fleetgen.domain.placement import Placement
 from fleetgen.loading.fleet import Fleet, placements
@@ -108,6 +108,9 @@ def _render_apps(active: list[Placement], jobs: int | None) -> list[dict[str, by
         files: dict[str, bytes] = {}
         for p in active[index::count]:
             files.update(render_app(p))
+            progress.advance(1)
         return files
+
+    progress.expect(len(active))
 
     return parallel.fork_map(render_slice, count)

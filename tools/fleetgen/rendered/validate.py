@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from fleetgen.codes import diag
-from fleetgen.core import parallel
+from fleetgen.core import parallel, progress
 from fleetgen.core.diagnostics import Diagnostic, Location
 from fleetgen.domain import layout
 from fleetgen.kube.schema_store import SchemaStore, SchemaViolation
@@ -56,6 +56,7 @@ class _Job:
     store: SchemaStore
     engine: str
     shards: list[list[str]]
+    sizes: dict[str, int]  # cluster directory -> its app count, for progress
 
 
 @dataclass(slots=True)
@@ -94,7 +95,9 @@ def validate_rendered(
         store,
         engine,
         _shards(clusters, workers),
+        clusters,
     )
+    progress.expect(sum(clusters.values()))
     parts = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
     return _merge(parts, engine)
 
@@ -166,6 +169,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
     result.objects += len(rendered.objects)
     result.notes.extend(rendered.notes)
     where, store = job.where, job.store
+    apps_done: set[str] = set()
     for app, message in rendered.failures:
         first = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
         result.diagnostics.append(
@@ -176,6 +180,10 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
             )
         )
     for obj in rendered.objects:
+        if obj.app not in apps_done:  # objects come app by app: the one before is done
+            if apps_done:
+                progress.advance(1)
+            apps_done.add(obj.app)
         api, kind = str(obj.doc.get("apiVersion", "")), obj.kind
         if store.validator_for(api, kind) is None:
             if f"{api}/{kind}" not in result.first_missing:
@@ -195,6 +203,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
         env = job.fleet.environments.get(graph.env)
         if env is not None:
             result.diagnostics.extend(link(LinkContext(graph, env, where)))
+    progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
 
 
 # Which check of SchemaStore.validate found a violation -> its diagnostic code.

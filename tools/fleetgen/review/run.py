@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleetgen.core import progress
 from fleetgen.core.diagnostics import Report
 from fleetgen.loading.load import load_fleet
 from fleetgen.render.fileplan import FilePlan, build_plan
@@ -82,11 +83,14 @@ def compare(
             trees[label] = tree
         same_base = _tree_hash(base_root / "base") == _tree_hash(head_root / "base")
         delta = app_delta(base_fleet, head_fleet)
+        progress.expect(len(delta.added) + len(delta.removed) + len(delta.kept))
         diffs = [AppDiff(k, "added", _diff("", _render(trees["b"], k), k)) for k in delta.added]
         diffs += [
             AppDiff(k, "removed", _diff(_render(trees["a"], k), "", k)) for k in delta.removed
         ]
+        progress.advance(len(delta.added) + len(delta.removed))
         for key in delta.kept:
+            progress.advance(1)
             if same_base and app_files(base_plan, key) == app_files(head_plan, key):
                 continue
             text = _diff(_render(trees["a"], key), _render(trees["b"], key), key)
