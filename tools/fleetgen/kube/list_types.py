@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fleetgen.kube.spine import LIST_TYPES, spine
+
 __all__ = ["ListTypeViolation", "list_type_violations"]
 
 Path = tuple[str | int, ...]
@@ -46,13 +48,15 @@ _UNSPECIFIED = _Unspecified()
 def list_type_violations(doc: Any, schema: Mapping[str, Any] | None) -> list[ListTypeViolation]:
     found: list[ListTypeViolation] = []
     if isinstance(schema, Mapping) and isinstance(doc, dict):
-        _walk_map(doc, schema, (), found)
+        _walk(doc, schema, (), found)
     return found
 
 
 def _walk(
     value: Any, schema: Mapping[str, Any], path: Path, found: list[ListTypeViolation]
 ) -> None:
+    if not spine(schema) & LIST_TYPES:
+        return  # no set or map list at or below this node
     if isinstance(value, list):
         _walk_list(value, schema, path, found)
     elif isinstance(value, dict):

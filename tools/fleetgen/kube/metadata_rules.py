@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetgen.kube.spine import EMBEDDED, spine
+
 __all__ = ["MetadataViolation", "embedded_resource_violations", "metadata_violations"]
 
 Path = tuple[str | int, ...]
@@ -176,9 +178,12 @@ def embedded_resource_violations(
 def _walk(
     value: Any, schema: Mapping[str, Any], path: Path, found: list[MetadataViolation], root: bool
 ) -> None:
+    embedded = schema.get("x-kubernetes-embedded-resource") is True
+    if embedded and not root and isinstance(value, dict):
+        found.extend(_embedded(value, path))
+    if not spine(schema) & EMBEDDED:
+        return  # no embedded resource below this node
     if isinstance(value, dict):
-        if not root and schema.get("x-kubernetes-embedded-resource") is True:
-            found.extend(_embedded(value, path))
         properties = schema.get("properties")
         additional = schema.get("additionalProperties")
         for key, item in value.items():
