@@ -224,7 +224,6 @@ def _merge_type_alternatives(schema: dict[str, Any]) -> None:
     if (
         not isinstance(branches, list)
         or not branches
-        or "type" in schema
         or not all(isinstance(b, dict) and set(b) == {"type"} for b in branches)
     ):
         return
@@ -233,6 +232,14 @@ def _merge_type_alternatives(schema: dict[str, Any]) -> None:
         for name in branch["type"] if isinstance(branch["type"], list) else [branch["type"]]:
             if name not in types:
                 types.append(name)
+    if "type" in schema:
+        # Both must hold: the types named in both (the API server types an int-or-string
+        # node [integer, string] and keeps its anyOf). "number" also admits integers, so a
+        # mix of the two is left to anyOf rather than intersected by name.
+        own = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if "number" in own + types and "integer" in own + types:
+            return
+        types = [name for name in own if name in types]
     del schema["anyOf"]
     schema["type"] = types
 

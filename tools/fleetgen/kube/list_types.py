@@ -47,7 +47,7 @@ _UNSPECIFIED = _Unspecified()
 
 def list_type_violations(doc: Any, schema: Mapping[str, Any] | None) -> list[ListTypeViolation]:
     found: list[ListTypeViolation] = []
-    if isinstance(schema, Mapping) and isinstance(doc, dict):
+    if isinstance(schema, dict) and isinstance(doc, dict):
         _walk(doc, schema, (), found)
     return found
 
@@ -67,14 +67,14 @@ def _walk_map(
     value: dict[str, Any], schema: Mapping[str, Any], path: Path, found: list[ListTypeViolation]
 ) -> None:
     additional = schema.get("additionalProperties")
-    if isinstance(additional, Mapping):
+    if isinstance(additional, dict):
         for key, item in value.items():
             _walk(item, additional, (*path, key), found)
     properties = schema.get("properties")
-    if isinstance(properties, Mapping):
+    if isinstance(properties, dict):
         for key, item in value.items():
             sub = properties.get(key)
-            if isinstance(sub, Mapping):
+            if isinstance(sub, dict):
                 _walk(item, sub, (*path, key), found)
 
 
@@ -91,7 +91,7 @@ def _walk_list(
         keys = schema.get("x-kubernetes-list-map-keys")
         found.extend(_map_violations(value, keys if isinstance(keys, list) else [], path))
     items = schema.get("items")
-    if isinstance(items, Mapping):
+    if isinstance(items, dict):
         for index, item in enumerate(value):
             _walk(item, items, (*path, index), found)
 

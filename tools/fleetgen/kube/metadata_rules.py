@@ -187,14 +187,14 @@ def _walk(
         properties = schema.get("properties")
         additional = schema.get("additionalProperties")
         for key, item in value.items():
-            sub = properties.get(key) if isinstance(properties, Mapping) else None
-            if sub is None and isinstance(additional, Mapping):
+            sub = properties.get(key) if isinstance(properties, dict) else None
+            if sub is None and isinstance(additional, dict):
                 sub = additional
-            if isinstance(sub, Mapping):
+            if isinstance(sub, dict):
                 _walk(item, sub, (*path, key), found, root=False)
     elif isinstance(value, list):
         items = schema.get("items")
-        if isinstance(items, Mapping):
+        if isinstance(items, dict):
             for index, item in enumerate(value):
                 _walk(item, items, (*path, index), found, root=False)
 
