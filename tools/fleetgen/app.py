@@ -79,11 +79,24 @@ def validate(options: ValidateOptions) -> Report:
         result = validate_rendered(root, fleet, schema_dirs=dirs, engine=options.renderer)
         diags.extend(result.diagnostics)
         notes.extend(result.notes)
+        diags.extend(_entry_points(fleet, dirs, notes))
     elif options.rendered:
         notes.append("rendered manifests not checked: fix the errors above first")
     if fleet.focus is not None:
         diags = [d for d in diags if d.location.file in fleet.focus]
     return Report.of(diags, notes)
+
+
+def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[Diagnostic]:
+    """The Argo CD objects the root Application applies, and the bootstrap, strictly."""
+    from fleetgen.render.fileplan import build_plan
+    from fleetgen.rendered.entry_points import check_entry_points, entry_point_files
+    from fleetgen.rendered.validate import DEFAULT_KUBERNETES_VERSION, schema_store
+
+    files = build_plan(fleet).files
+    found = check_entry_points(files, schema_store(dirs, DEFAULT_KUBERNETES_VERSION))
+    notes.append(f"Argo CD objects: {len(entry_point_files(files))} entry-point file(s) checked")
+    return found
 
 
 def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
