@@ -126,6 +126,14 @@ def check_parse(content: bytes) -> ParsedFile | Diagnostic:
     """parse() returns a ParsedFile or a located loader Diagnostic; never raises."""
     path = "fleet/x.yaml"
     result = parse(content, path)
+    # Without positions (the pre-commit path's other files): the same verdict, the same
+    # values, no position index.
+    lean = parse(content, path, positions=False)
+    if isinstance(result, Diagnostic):
+        assert lean == result
+    else:
+        assert isinstance(lean, ParsedFile)
+        assert repr(lean.data) == repr(result.data) and not lean.positions.marks  # types too
     lines = _line_count(content)
     if isinstance(result, Diagnostic):
         note(f"diagnostic {result.code}")

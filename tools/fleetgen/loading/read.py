@@ -65,7 +65,7 @@ def valid_data(content: bytes, rel: str, cache: LoadCache | None) -> Any:
     digest = LoadCache.digest(content)
     data = cache.get(digest) if cache is not None else None
     if data is None:
-        parsed = parse(content, rel)
+        parsed = parse(content, rel, positions=False)
         if isinstance(parsed, Diagnostic) or schema.validate(parsed, "descriptor"):
             return None
         data = schema.apply_defaults("descriptor", parsed.data)

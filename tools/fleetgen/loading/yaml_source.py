@@ -56,8 +56,9 @@ class _Reject(Exception):
 class _Builder:
     """Turns a composed node tree into Python values and a position index."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, positions: bool = True) -> None:
         self.path = path
+        self.positions = positions  # without: the same values and checks, no index
         self.marks: dict[JsonPath, Mark] = {}
         self.count = 0
         self.constructor = yaml.constructor.SafeConstructor()
@@ -81,13 +82,14 @@ class _Builder:
             raise _Reject(
                 diag("FG009", f"values nest deeper than {MAX_DEPTH} levels", self.at(node))
             )
-        key_node = key or node
-        self.marks[path] = Mark(
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
-            key_node.start_mark.line + 1,
-            key_node.start_mark.column + 1,
-        )
+        if self.positions:
+            key_node = key or node
+            self.marks[path] = Mark(
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if id(node) in self.active:
@@ -95,6 +97,8 @@ class _Builder:
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
+                if not self.positions:
+                    return [self.build(item, path, None, depth + 1) for item in node.value]
                 return [
                     self.build(item, (*path, index), None, depth + 1)
                     for index, item in enumerate(node.value)
@@ -105,7 +109,9 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == _STR and not node.style and _YAML12_FLOAT.match(node.value):
+        if node.tag == _STR:
+            if node.style or not _YAML12_FLOAT.match(node.value):
+                return node.value  # what SafeConstructor makes of a str node, without its detour
             # YAML 1.2 (and every Kubernetes tool) reads 8.03e9 as a number; PyYAML's
             # YAML 1.1 resolver would keep it a string.
             number = float(node.value)
@@ -177,7 +183,8 @@ class _Builder:
                     )
                 )
             first_seen[key] = key_node.start_mark.line + 1
-            out[key] = self.build(value_node, (*path, key), key_node, depth + 1)
+            inner = (*path, key) if self.positions else path
+            out[key] = self.build(value_node, inner, key_node, depth + 1)
         return out
 
 
@@ -196,8 +203,10 @@ def _decode(content: bytes, path: str) -> str | Diagnostic:
         )
 
 
-def parse(content: bytes, path: str) -> ParsedFile | Diagnostic:
-    """Parse one single-document YAML file whose top level must be a mapping."""
+def parse(content: bytes, path: str, *, positions: bool = True) -> ParsedFile | Diagnostic:
+    """Parse one single-document YAML file whose top level must be a mapping. Without
+    `positions` the values and every check are the same, but no position index is kept (a
+    file whose own diagnostics nobody will read: the pre-commit path's other files)."""
     if len(content) > MAX_FILE_BYTES:
         return diag(
             "FG007",
@@ -234,7 +243,7 @@ def parse(content: bytes, path: str) -> ParsedFile | Diagnostic:
             "the document must be a mapping of keys to values",
             Location(path, root.start_mark.line + 1, root.start_mark.column + 1),
         )
-    builder = _Builder(path)
+    builder = _Builder(path, positions=positions)
     try:
         data = builder.build(root, (), None, 0)
     except _Reject as rejected:

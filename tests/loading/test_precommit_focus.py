@@ -16,7 +16,7 @@ import yaml
 
 from fleetgen import app
 from fleetgen.core.diagnostics import Report
-from tests.test_cases import CASES, build_case
+from tests.checks.test_cases import CASES, build_case
 
 Finding = tuple[str, int, int, str, str, str]
 

@@ -22,7 +22,7 @@ from fleetgen.kube.manifests import load_manifests
 from fleetgen.kube.schema_store import SchemaStore
 from tests.conftest import crds_dir
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "base"
 COMPONENTS = ("model-cache", "tracing", "token-limits", "dashboard", "kv-cache")
 

@@ -11,7 +11,7 @@ from tests.conftest import RunCli
 
 
 def test_example_repository_validates_clean(run_cli: RunCli) -> None:
-    result = run_cli(["validate", "--root", "."], cwd=Path(__file__).parent.parent)
+    result = run_cli(["validate", "--root", "."], cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 

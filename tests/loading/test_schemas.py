@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from fleetgen.loading.schema import SCHEMA_NAMES, apply_defaults, schema
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _objects(node: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
