@@ -158,7 +158,7 @@ def test_measure_hook_wall_time_against_check_jsonschema(
 def test_a_consumer_repository_installs_the_hooks_by_repo_and_rev(tmp_path: Path) -> None:
     """The real `language: python` install: pre-commit clones fleetgen at a tag and
     pip-installs it into its own virtualenv (a package index is needed, as for any user)."""
-    from tests.test_fresh_clone import snapshot
+    from tests.cli.test_fresh_clone import snapshot
 
     env = _git_env(tmp_path)
     (tmp_path / "home").mkdir()

@@ -11,6 +11,7 @@ from fleetgen.core.diagnostics import Diagnostic, Report, Severity
 from fleetgen.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from fleetgen.authoring.init import InitOptions
     from fleetgen.domain.fitting import PlacementFit
     from fleetgen.domain.ledger import Ledger
     from fleetgen.loading.fleet import Fleet
@@ -208,6 +209,18 @@ def generate(root: Path, *, write: bool) -> GenerateResult:
     if write or changes.empty:
         stamp.record(root, digest, desired[layout.MANIFEST])
     return GenerateResult(report, changes)
+
+
+def init(options: InitOptions) -> list[str]:
+    """A new fleet repository, its generated tree included (see authoring.init)."""
+    from fleetgen.authoring.init import init_repository
+    from fleetgen.report.reporters import text
+
+    def generate_tree(root: Path) -> str | None:
+        result = generate(root, write=True)
+        return None if result.changes is not None else text(result.report)
+
+    return init_repository(options, generate_tree)
 
 
 def render(root: Path, model: str, env: str, cluster: str | None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -47,10 +48,9 @@ class InitOptions:
     fleetgen_rev: str = f"v{__version__}"
 
 
-def init_repository(options: InitOptions) -> list[str]:
-    """Write the repository; its files, relative and sorted."""
-    from fleetgen import app
-
+def init_repository(options: InitOptions, generate: Callable[[Path], str | None]) -> list[str]:
+    """Write the repository; its files, relative and sorted. ``generate`` writes the
+    generated tree of the staged repository and returns None, or the problems found."""
     for value in (options.repo_url, options.fleetgen_repo, options.fleetgen_rev):
         if not value or any(ch.isspace() for ch in value) or any(ch in value for ch in "\"'`$\\"):
             raise UsageError(f"{value!r}: expected a URL or revision without spaces or quotes")
@@ -61,9 +61,9 @@ def init_repository(options: InitOptions) -> list[str]:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.fleetgen-init-", dir=target.parent))
     try:
         _write(staging, options)
-        result = app.generate(staging, write=True)
-        if result.changes is None:  # the templates are tested to validate: a broken install
-            raise UsageError("the new repository does not validate:\n" + str(result.report))
+        problems = generate(staging)
+        if problems is not None:  # the templates are tested to validate: a broken install
+            raise UsageError(f"the new repository does not validate:\n{problems}")
         written = sorted(
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )

@@ -28,12 +28,13 @@ def init(
 ) -> None:
     """Write a fleet repository of one's own: bases, one environment, schemas, the PR
     workflow, pre-commit hooks pinned to this fleetgen, and its generated files."""
-    from fleetgen.authoring.init import InitOptions, init_repository
+    from fleetgen import app
+    from fleetgen.authoring.init import InitOptions
 
     options = InitOptions(target=directory, repo_url=repo_url, fleetgen_repo=fleetgen_repo)
     if fleetgen_rev is not None:
         options = InitOptions(directory, repo_url, fleetgen_repo, fleetgen_rev)
-    written = run(lambda: init_repository(options))
+    written = run(lambda: app.init(options))
     typer.echo(f"fleetgen: {len(written)} file(s) written to {directory}", err=True)
     typer.echo(
         f"next: edit {directory}/environments/dev/environment.yaml and .fleetgen.yaml, then "
