@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from fleetgen.checks import (
     autoscaling,
+    bootstrap,
     capacity,
     kv_cache,
     memory,
@@ -41,6 +42,7 @@ CHECKS: tuple[Check, ...] = (
     runtime.check_runtime,
     kv_cache.check_kv_cache,
     runtime.check_forbidden_flags,
+    bootstrap.check_bootstrap,
 )
 
 

@@ -123,6 +123,18 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         E,
         "An embedded resource lacks apiVersion/kind or valid metadata",
     ),
+    (
+        "FG780",
+        "bootstrap-repo-mismatch",
+        W,
+        "An environment reads another repo than the root syncs",
+    ),
+    (
+        "FG781",
+        "bootstrap-namespace-mismatch",
+        W,
+        "An environment's Argo CD namespace is not the root's",
+    ),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
     ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),

@@ -230,7 +230,10 @@ def write_catalog(schemas: Iterable[ConvertedSchema], directory: Path) -> list[P
     for item in schemas:
         path = directory / schema_filename(item.group, item.kind, item.version)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(item.schema, separators=(",", ":")), encoding="utf-8")
+        # Each file whole or not at all: a killed import never leaves a truncated schema.
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(item.schema, separators=(",", ":")), encoding="utf-8")
+        partial.replace(path)
         written.append(path)
     return written
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.domain.model import Descriptor
 from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
+from fleetgen.loading.config import load_config
 from fleetgen.loading.discover import discover
 from fleetgen.loading.fleet import Fleet
 from fleetgen.loading.read import (
@@ -28,11 +30,13 @@ def load_fleet(
     the focus (they cross-reference it). A lean focused load keeps only their footprints.
     """
     root = root.resolve()
+    bootstrap = load_config(root).bootstrap
     inputs, diags = discover(root)
     if focus is not None and lean:
         from fleetgen.loading.focused import load_focused
 
-        return load_focused(root, inputs, diags, focus)
+        lean_fleet, lean_diags = load_focused(root, inputs, diags, focus)
+        return dataclasses.replace(lean_fleet, bootstrap=bootstrap), lean_diags
     environments = load_environments(root, inputs, diags)
     descriptors: dict[str, Descriptor] = {}
     cache = LoadCache(root, schema.schema_text("descriptor")) if focus is not None else None
@@ -57,5 +61,5 @@ def load_fleet(
                 descriptors[rel] = desc
         focus = focus | related
     ordered = sorted(descriptors.values(), key=lambda d: (d.name, d.source.path))
-    fleet = Fleet(root, tuple(ordered), environments, inputs, focus)
+    fleet = Fleet(root, tuple(ordered), environments, inputs, focus, bootstrap=bootstrap)
     return fleet, diags

@@ -32,6 +32,9 @@ _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
 PARALLEL_FROM_APPS = 200
 
 
+DEFAULT_KUBERNETES_VERSION = "1.32.0"
+
+
 def schema_store(schema_dirs: Sequence[Path], kubernetes_version: str) -> SchemaStore:
     """One store per schema set and process: validators and CEL programs are built once."""
     key = (tuple(str(Path(d).resolve()) for d in schema_dirs), kubernetes_version)
@@ -77,7 +80,7 @@ def validate_rendered(
     fleet: Fleet,
     *,
     schema_dirs: Sequence[Path],
-    kubernetes_version: str = "1.32.0",
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     engine: str = "fast",
     jobs: int | None = None,
 ) -> RenderedResult:
