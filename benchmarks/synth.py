@@ -9,6 +9,10 @@ sized from the fleet's own demand at maximum scale, so the capacity ledger never
 Environments take their platform settings (gateway, charts, versions, ...) from the example
 environment of the same tier in ``environments/``; clusters, pools, tenants and namespaces
 are generated. Output is deterministic for a given ``--seed`` and example environments.
+
+Long module: one generator of a consistent repository (configurations that fit, pools sized
+from the demand, descriptors and environments that cross-reference each other); split, its
+parts would pass the same shared plan around.
 """
 
 from __future__ import annotations

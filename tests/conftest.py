@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DIRS = ("fleet", "environments", "base", "applicationsets")
+EXAMPLE_FILES = (".fleetgen.yaml",)  # the bootstrap settings the generated tree depends on
 CRDS_ENV = "FLEETGEN_TEST_CRDS"
 
 
@@ -22,6 +23,9 @@ def copy_example(dest: Path) -> Path:
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, dest / name)
+    for name in EXAMPLE_FILES:
+        if (REPO / name).is_file():
+            shutil.copy(REPO / name, dest / name)
     return dest
 
 

@@ -240,7 +240,11 @@ def test_applicationset_template_is_fixed_and_app_json_holds_plain_names(
     """The template's only parameters are app.json's three names and the file's path."""
     files = plan_files(example_repo)
     appsets = [p for p in files if p.count("/") == 1 and p.endswith(".yaml")]
-    appsets = [p for p in appsets if b"kind: ApplicationSet" in files[p]]
+    appsets = [
+        p
+        for p in appsets
+        if any(d["kind"] == "ApplicationSet" for d in yaml.safe_load_all(files[p]))
+    ]
     assert len(appsets) == 4, appsets
     for path in appsets:
         text = files[path].decode()

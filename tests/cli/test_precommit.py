@@ -1,9 +1,9 @@
 """The hooks of .pre-commit-hooks.yaml under the real pre-commit, in a throwaway git repository.
 
-pre-commit would build a virtualenv and pip-install fleetgen for `language: python`; that
-needs a package index (about 50 s here with a local wheelhouse), so the default test runs the
-manifest's hooks as `repo: local` with `language: system` and the installed console script.
-FLEETGEN_TEST_PRECOMMIT_PYTHON=1 also runs the real `language: python` install.
+Most tests run the manifest's hooks as `repo: local` with `language: system` and the installed
+console script (fast). One test is a consumer repository as a user has it: `fleetgen init`
+pins the hooks by `repo:` (a git repository of this work tree) and `rev:` (its version tag),
+and real pre-commit builds the `language: python` virtualenv from them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetgen import __version__
 from tests.conftest import REPO, copy_example, fleetgen_exe
 
 BIN = Path(sys.executable).parent
@@ -154,20 +155,42 @@ def test_measure_hook_wall_time_against_check_jsonschema(
         print(f"{label}: median {statistics.median(times) * 1000:.0f} ms over {len(files)} files")
 
 
-@pytest.mark.skipif(
-    not os.environ.get("FLEETGEN_TEST_PRECOMMIT_PYTHON"),
-    reason="set FLEETGEN_TEST_PRECOMMIT_PYTHON=1 to pip-install the hooks (needs a package index)",
-)
-def test_language_python_hooks_install_from_a_clone(tmp_path: Path) -> None:
-    project, env = tmp_path / "project", _git_env(tmp_path)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(REPO / "tools", project / "tools", ignore=ignore)
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
-        shutil.copy(REPO / name, project)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "hooks"]):
-        assert _run(["git", *args], project, env).returncode == 0
-    hooks = [{"id": "fleetgen-validate"}, {"id": "fleetgen-generate-check"}]
-    config = {"repos": [{"repo": str(project), "rev": _head(project, env), "hooks": hooks}]}
-    repo, env = _repository(tmp_path, config)
-    result = _run([str(BIN / "pre-commit"), "run", "--all-files"], repo, env)
-    assert result.returncode == 0, result.stdout
+def test_a_consumer_repository_installs_the_hooks_by_repo_and_rev(tmp_path: Path) -> None:
+    """The real `language: python` install: pre-commit clones fleetgen at a tag and
+    pip-installs it into its own virtualenv (a package index is needed, as for any user)."""
+    from tests.cli.test_fresh_clone import snapshot
+
+    env = _git_env(tmp_path)
+    (tmp_path / "home").mkdir()
+    fleetgen = snapshot(tmp_path / "fleetgen", env)
+    tag = f"v{__version__}"
+    assert _run(["git", "tag", tag], fleetgen, env).returncode == 0
+    repo = tmp_path / "consumer"
+    made = _run(
+        [fleetgen_exe(), "init", str(repo), "--fleetgen-repo", str(fleetgen)], tmp_path, env
+    )
+    assert made.returncode == 0, made.stdout
+    (repo_cfg,) = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"]
+    assert (repo_cfg["repo"], repo_cfg["rev"]) == (str(fleetgen), tag)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "fleet"]):
+        assert _run(["git", *args], repo, env).returncode == 0
+    clean = _run([str(BIN / "pre-commit"), "run", "--all-files"], repo, env)
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.count("Passed") == 3, clean.stdout
+    # A model with a typo: refused by the hooks as installed from the tag.
+    new = _run(
+        [fleetgen_exe(), "new", "m", "--model", "qwen2.5-0.5b-instruct", "--env", "dev"], repo, env
+    )
+    assert new.returncode == 0, new.stdout
+    target = repo / "fleet" / "m.yaml"
+    target.write_text(target.read_text().replace("maxNumSeqs:", "maxNumSequences:"))
+    bad = _run([str(BIN / "pre-commit"), "run", "--all-files"], repo, env)
+    assert bad.returncode == 1
+    assert "fleet/m.yaml:" in bad.stdout and "FG101 unknown key 'maxNumSequences'" in bad.stdout
+    # What pre-commit installed is a real (non-editable) build: its init must find its data.
+    (installed,) = (tmp_path / "pre-commit-home").glob("repo*/py_env-*/bin/fleetgen")
+    second = tmp_path / "second"
+    made = _run([str(installed), "init", str(second)], tmp_path, env)
+    assert made.returncode == 0, made.stdout
+    checked = _run([str(installed), "validate", "--all"], second, env)
+    assert checked.returncode == 0, checked.stdout

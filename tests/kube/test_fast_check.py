@@ -18,8 +18,9 @@ import jsonschema
 import pytest
 import yaml
 
+from fleetgen.kube.defaulting import apply_defaults
 from fleetgen.kube.fast_check import FastCheckCompiler, _literal_class_dollars
-from fleetgen.kube.schema_store import SchemaStore
+from fleetgen.kube.schema_store import SchemaStore, _gvk
 from fleetgen.loading import schema
 from fleetgen.loading.load import load_fleet
 from fleetgen.loading.yaml_source import ParsedFile, parse
@@ -123,6 +124,98 @@ def _assert_mostly_agree(verdicts: dict[str, int], invalid_at_least: int) -> Non
     assert verdicts["stricter"] <= verdicts["invalid"] // 100, verdicts
 
 
+def test_never_valid_where_jsonschema_refuses_after_defaulting(
+    store: SchemaStore, samples: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    """The documents both actually see: defaulted first, as the API server does."""
+    verdicts = {"valid": 0, "invalid": 0, "stricter": 0}
+    defaulted_any = 0
+    for (api, kind), doc in sorted(samples.items()):
+        validator = store.validator_for(api, kind)
+        crd = store._crd_schema(_gvk(api, kind))
+        fast = store._fast_check(api, kind, validator) if validator is not None else None
+        if fast is None or crd is None:
+            continue
+        for mutant in itertools.islice(mutants(doc), 0, None, 2):
+            result = apply_defaults(mutant, crd)
+            defaulted_any += bool(result.paths)
+            _tally(verdicts, kind, fast(result.value), validator, result.value)
+    assert defaulted_any > 100, "mutants should exercise defaults"
+    _assert_mostly_agree(verdicts, invalid_at_least=500)
+
+
+FORMAT_VALUES = (
+    "2026-12-07T12:00:00Z",
+    "2026-12-07",
+    "2026-02-30T00:00:00Z",
+    "aGVsbG8=",
+    "hello",
+    "",
+    "https://a.example/x",
+    "relative",
+    "10.0.0.1",
+    "010.0.0.1",
+    "fd00::1",
+    "::ffff:10.0.0.1",
+)
+
+
+def test_formats_are_asserted_alike(store: SchemaStore) -> None:
+    """Every string of a Gateway (addresses: ipv4/ipv6 in a oneOf) and a Certificate
+    (date-time, byte) replaced by values of every format, valid and not."""
+    docs = [
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "g", "namespace": "n"},
+            "spec": {
+                "gatewayClassName": "eg",
+                "addresses": [{"type": "IPAddress", "value": "10.0.0.1"}, {"value": "x"}],
+                "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+            },
+        },
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "c", "namespace": "n"},
+            "spec": {
+                "secretName": "s",
+                "issuerRef": {"name": "i"},
+                "dnsNames": ["a.example"],
+                "keystores": {"pkcs12": {"create": True, "password": "p"}},
+            },
+        },
+    ]
+    verdicts = {"valid": 0, "invalid": 0, "stricter": 0}
+    for doc in docs:
+        api, kind = doc["apiVersion"], doc["kind"]
+        validator = store.validator_for(api, kind)
+        assert validator is not None
+        fast = store._fast_check(api, kind, validator)
+        assert fast is not None
+        for path in _paths(doc):
+            for value in FORMAT_VALUES:
+                mutant = _set(doc, path, value)
+                _tally(verdicts, kind, fast(mutant), validator, mutant)
+    assert verdicts["valid"] > 20 and verdicts["invalid"] > 20, verdicts
+    assert verdicts["stricter"] == 0, verdicts
+
+
+def test_every_asserted_format_compiles_to_the_same_verdicts() -> None:
+    from fleetgen.kube.formats import FORMAT_CHECKS
+    from fleetgen.kube.schema_store import _CrdValidator
+
+    for name in FORMAT_CHECKS:
+        schema = {"properties": {"v": {"type": "string", "format": name}}}
+        check = FastCheckCompiler().compile(schema, formats=True)
+        ignoring = FastCheckCompiler().compile(schema, formats=False)
+        assert check is not None and ignoring is not None
+        reference = _CrdValidator(schema)
+        for value in (*FORMAT_VALUES, "#fff", "rgb(1,2,3)", "0a1b2c3d-0000-4000-8000-00000000000a"):
+            assert check({"v": value}) == reference.is_valid({"v": value}), (name, value)
+            assert ignoring({"v": value})  # a core kind's schema: formats are not asserted
+
+
 def test_store_reports_the_same_violations_with_and_without_the_pre_check(
     samples: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
@@ -133,8 +226,8 @@ def test_store_reports_the_same_violations_with_and_without_the_pre_check(
         for mutant in list(mutants(doc))[:40]:
             if not isinstance(mutant, dict):
                 continue
-            got = with_check.validate(mutant)
-            assert got == without.validate(mutant)
+            got = with_check.validate(mutant, cel=True)
+            assert got == without.validate(mutant, cel=True)
             broken += bool(got)
     assert broken > 50
 

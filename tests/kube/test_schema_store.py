@@ -182,12 +182,14 @@ def test_preserve_unknown_fields_is_honoured(store: SchemaStore) -> None:
 def test_int_or_string_accepts_both(store: SchemaStore, field: str) -> None:
     assert store.validate(widget(**{field: 8080})) == []
     assert store.validate(widget(**{field: "http"})) == []
-    assert paths(store, widget(**{field: 1.5})) == [f"/spec/{field}"]
+    assert set(paths(store, widget(**{field: 1.5}))) == {f"/spec/{field}"}
 
 
-def test_nullable_accepts_null_only_where_declared(store: SchemaStore) -> None:
+def test_nullable_keeps_null_and_a_non_nullable_null_is_dropped(store: SchemaStore) -> None:
     assert store.validate(widget(note=None, mode=None)) == []
-    assert paths(store, widget(replicas=None)) == ["/spec/replicas"]
+    # The API server drops a non-nullable null without a default while decoding
+    # (PruneNonNullableNullsWithoutDefaults): the field is then simply absent.
+    assert store.validate(widget(replicas=None)) == []
     assert paths(store, widget(mode="c")) == ["/spec/mode"]
 
 

@@ -45,6 +45,29 @@ MUTATIONS = (
         ),
     ),
     Mutation(
+        # env is a list map keyed by name: the API server refuses a second HF_HOME.
+        "FG715-duplicate-env-in-base",
+        (
+            (
+                ISVC,
+                "      - name: VLLM_CACHE_ROOT\n",
+                "      - {name: HF_HOME, value: /tmp/hf}\n      - name: VLLM_CACHE_ROOT\n",
+            ),
+        ),
+        (("FG715", ISVC, "/tmp/hf"),),
+    ),
+    Mutation(
+        "FG716-label-value-with-spaces",
+        (
+            (
+                "base/model/podmonitor.yaml",
+                "  labels:\n",
+                "  labels:\n    note: not a label value\n",
+            ),
+        ),
+        (("FG716", "base/model/podmonitor.yaml", "labels:"),),
+    ),
+    Mutation(
         "FG704-backend-port",
         (("base/model/backend.yaml", "      port: 80", "      port: 8080"),),
         (("FG704", "base/model/backend.yaml", "fqdn:"),),
@@ -374,7 +397,7 @@ def test_cache_source_must_prefix_a_storage_uri() -> None:
 
 
 # Codes proven by the dedicated tests above rather than by a mutation.
-DEDICATED = {"FG703", "FG710", "FG714"}
+DEDICATED = {"FG703", "FG710", "FG714", "FG717", "FG718"}  # FG717/718: test_api_server_semantics
 
 
 def covered_codes() -> set[str]:

@@ -65,7 +65,7 @@ def test_served_name_change_warns_clients_get_404(repo: Path, run_cli: RunCli) -
     result = run_cli(["plan", "--base", "main", "--format", "markdown"], cwd=repo)
     assert result.returncode == 0, result.stdout
     out = result.stdout
-    assert out.startswith("### fleetgen plan: `main` → `work tree`")
+    assert out.startswith("<!-- fleetgen plan -->\n### fleetgen plan: `main` → `work tree`")
     assert (
         "served name changed 'mixtral-8x7b-instruct' → 'mixtral': "
         "clients calling the old name will get 404" in out

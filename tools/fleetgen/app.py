@@ -11,6 +11,7 @@ from fleetgen.core.diagnostics import Diagnostic, Report, Severity
 from fleetgen.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from fleetgen.authoring.init import InitOptions
     from fleetgen.domain.fitting import PlacementFit
     from fleetgen.domain.ledger import Ledger
     from fleetgen.loading.fleet import Fleet
@@ -79,11 +80,24 @@ def validate(options: ValidateOptions) -> Report:
         result = validate_rendered(root, fleet, schema_dirs=dirs, engine=options.renderer)
         diags.extend(result.diagnostics)
         notes.extend(result.notes)
+        diags.extend(_entry_points(fleet, dirs, notes))
     elif options.rendered:
         notes.append("rendered manifests not checked: fix the errors above first")
     if fleet.focus is not None:
         diags = [d for d in diags if d.location.file in fleet.focus]
     return Report.of(diags, notes)
+
+
+def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[Diagnostic]:
+    """The Argo CD objects the root Application applies, and the bootstrap, strictly."""
+    from fleetgen.render.fileplan import build_plan
+    from fleetgen.rendered.entry_points import check_entry_points, entry_point_files
+    from fleetgen.rendered.validate import DEFAULT_KUBERNETES_VERSION, schema_store
+
+    files = build_plan(fleet).files
+    found = check_entry_points(files, schema_store(dirs, DEFAULT_KUBERNETES_VERSION))
+    notes.append(f"Argo CD objects: {len(entry_point_files(files))} entry-point file(s) checked")
+    return found
 
 
 def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
@@ -195,6 +209,18 @@ def generate(root: Path, *, write: bool) -> GenerateResult:
     if write or changes.empty:
         stamp.record(root, digest, desired[layout.MANIFEST])
     return GenerateResult(report, changes)
+
+
+def init(options: InitOptions) -> list[str]:
+    """A new fleet repository, its generated tree included (see authoring.init)."""
+    from fleetgen.authoring.init import init_repository
+    from fleetgen.report.reporters import text
+
+    def generate_tree(root: Path) -> str | None:
+        result = generate(root, write=True)
+        return None if result.changes is not None else text(result.report)
+
+    return init_repository(options, generate_tree)
 
 
 def render(root: Path, model: str, env: str, cluster: str | None) -> str:

@@ -261,4 +261,4 @@ def main() -> None:
 
 
 # Commands kept in their own modules register themselves on import.
-from fleetgen.commands import plan, runtime, scaffold, schemas  # noqa: E402, F401
+from fleetgen.commands import init, plan, runtime, scaffold, schemas  # noqa: E402, F401

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from fleetgen.checks import (
     autoscaling,
+    bootstrap,
     capacity,
     kv_cache,
     memory,
@@ -43,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     kv_cache.check_kv_cache,
     metric_semantics.check_metric_semantics,
     runtime.check_forbidden_flags,
+    bootstrap.check_bootstrap,
 )
 
 

@@ -115,6 +115,32 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG712", "namespace-mismatch", E, "An object sits outside the namespaces its app may use"),
     ("FG713", "duplicate-object", E, "Two apps on one cluster render the same object"),
     ("FG714", "generated-out-of-date", E, "The committed generated files differ from the inputs"),
+    (
+        "FG715",
+        "duplicate-list-entry",
+        E,
+        "A set or keyed list of a rendered object repeats an entry",
+    ),
+    ("FG716", "invalid-metadata", E, "A rendered object's name, labels or annotations are refused"),
+    ("FG717", "invalid-default", E, "A value a schema default fills in fails validation"),
+    (
+        "FG718",
+        "invalid-embedded-resource",
+        E,
+        "An embedded resource lacks apiVersion/kind or valid metadata",
+    ),
+    (
+        "FG780",
+        "bootstrap-repo-mismatch",
+        W,
+        "An environment reads another repo than the root syncs",
+    ),
+    (
+        "FG781",
+        "bootstrap-namespace-mismatch",
+        W,
+        "An environment's Argo CD namespace is not the root's",
+    ),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
     ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),

@@ -49,6 +49,11 @@ def applicationset_file(env: str, cluster: str) -> str:
     return f"{GENERATED_ROOT}/{env}-{cluster}.yaml"
 
 
+# The root Application and its AppProject: applied by hand once, never synced by the root.
+# No "-" in the name, so no environment-cluster ApplicationSet file can take it.
+BOOTSTRAP_FILE = f"{GENERATED_ROOT}/bootstrap.yaml"
+
+
 def project_file(env: str) -> str:
     return f"{GENERATED_ROOT}/projects/{env}.yaml"
 

@@ -3,13 +3,17 @@
 The rules follow kubeconform's ``openapi2jsonschema.py`` (datreeio CRDs-catalog flavour), with
 fixes where that script is known to be wrong:
 
-* ``additionalProperties: false`` on every *structural* object that lists ``properties`` and has
-  no explicit ``additionalProperties``, including the root (so ``sepc:`` is an error);
+* ``additionalProperties: false`` on every *structural* object (one with ``properties`` or
+  ``type: object``) without an explicit ``additionalProperties``, including the root (so
+  ``sepc:`` is an error): the API server prunes every undeclared field, and strict field
+  validation refuses it; ``apiVersion``/``kind``/``metadata`` of the root and of embedded
+  resources are never pruned (``metadata`` is checked as ObjectMeta instead);
 * ``x-kubernetes-preserve-unknown-fields: true`` keeps that object open (kubeconform#224);
 * nothing is added inside ``anyOf``/``oneOf``/``allOf``/``not`` branches: in a structural schema
   those only constrain fields declared next to them, so closing a branch rejects valid objects
   (Gateway API's ``spec.addresses[]`` oneOf would reject every Hostname address);
-* ``format: int-or-string`` and ``x-kubernetes-int-or-string: true`` accept integer or string;
+* ``format: int-or-string`` and ``x-kubernetes-int-or-string: true`` accept integer or string
+  (the latter whatever ``anyOf``/``allOf`` it carries, as the API server types it);
 * ``nullable: true`` adds ``null`` to the type (and to an ``enum``);
 * ``x-kubernetes-embedded-resource: true`` implies ``apiVersion``/``kind``/``metadata``;
 * ``x-kubernetes-validations`` (CEL) and other ``x-`` keywords are kept untouched: JSON Schema
@@ -114,31 +118,37 @@ def convert_crd(crd: Mapping[str, Any], *, source: str = "<crd>") -> list[Conver
 
 def convert_openapi_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """Convert one ``openAPIV3Schema`` (the input is not modified)."""
-    converted = _convert(copy.deepcopy(dict(schema)), structural=True)
+    converted = _convert(copy.deepcopy(dict(schema)), structural=True, resource=True)
     assert isinstance(converted, dict)
     return converted
 
 
-def _convert(node: Any, *, structural: bool) -> Any:
+def _convert(node: Any, *, structural: bool, resource: bool = False) -> Any:
+    """``resource``: the node is the resource root or an embedded resource, whose
+    ``apiVersion``/``kind``/``metadata`` the API server never prunes."""
     if not isinstance(node, dict):
         return node
+    embedded = node.get("x-kubernetes-embedded-resource") is True
     if node.get("format") == "int-or-string":
         del node["format"]
         node["type"] = list(_INT_OR_STRING)
-    if node.get("x-kubernetes-int-or-string") is True and not any(
-        k in node for k in _BRANCH_KEYWORDS
-    ):
+    if node.get("x-kubernetes-int-or-string") is True:
+        # The API server types the node integer-or-string whatever branches it has.
         node["type"] = list(_INT_OR_STRING)
     if node.get("nullable") is True:
         _allow_null(node)
-    if structural and node.get("x-kubernetes-embedded-resource") is True and "properties" in node:
+    if structural and embedded and "properties" in node:
         for field, field_schema in _EMBEDDED_FIELDS.items():
             node["properties"].setdefault(field, dict(field_schema))
 
     props = node.get("properties")
+    meta_open = structural and (resource or embedded)
     if isinstance(props, dict):
         for key, value in props.items():
-            props[key] = _convert(value, structural=structural)
+            converted = _convert(value, structural=structural)
+            if meta_open and key == "metadata" and isinstance(converted, dict):
+                converted.pop("additionalProperties", None)  # ObjectMeta is checked apart
+            props[key] = converted
     items = node.get("items")
     if isinstance(items, list):
         node["items"] = [_convert(i, structural=structural) for i in items]
@@ -156,12 +166,27 @@ def _convert(node: Any, *, structural: bool) -> Any:
 
     if (
         structural
-        and "properties" in node
+        and _is_object(node)
         and "additionalProperties" not in node
         and node.get("x-kubernetes-preserve-unknown-fields") is not True
     ):
+        # The API server prunes (strict field validation: refuses) every field a
+        # structural object does not declare, an object without properties included.
         node["additionalProperties"] = False
+        if meta_open:
+            properties = node.setdefault("properties", {})
+            for field in _EMBEDDED_FIELDS:
+                properties.setdefault(field, {})
     return node
+
+
+def _is_object(node: Mapping[str, Any]) -> bool:
+    node_type = node.get("type")
+    return (
+        "properties" in node
+        or node_type == "object"
+        or (isinstance(node_type, list) and "object" in node_type)
+    )
 
 
 def _allow_null(node: dict[str, Any]) -> None:
@@ -205,7 +230,10 @@ def write_catalog(schemas: Iterable[ConvertedSchema], directory: Path) -> list[P
     for item in schemas:
         path = directory / schema_filename(item.group, item.kind, item.version)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(item.schema, separators=(",", ":")), encoding="utf-8")
+        # Each file whole or not at all: a killed import never leaves a truncated schema.
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(item.schema, separators=(",", ":")), encoding="utf-8")
+        partial.replace(path)
         written.append(path)
     return written
 

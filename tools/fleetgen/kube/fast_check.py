@@ -29,6 +29,7 @@ import fastjsonschema
 
 from fleetgen.core.cache_files import cache_dir, write_cache_file
 from fleetgen.kube.crd_schema import compile_crd_pattern
+from fleetgen.kube.formats import FORMAT_CHECKS, format_check
 
 __all__ = ["FastCheck", "FastCheckCompiler"]
 
@@ -61,8 +62,13 @@ _ASSERTIONS = frozenset(
 )
 # Annotations: no effect on validity in jsonschema (formats are not asserted there either).
 _ANNOTATIONS = frozenset(
-    {"description", "default", "example", "examples", "title", "format", "nullable", "$comment"}
+    {"description", "default", "example", "examples", "title", "nullable", "$comment"}
 )
+# A format fleetgen checks becomes this private name (fastjsonschema's own regex formats
+# must never apply); with ``formats=False`` each accepts everything, as jsonschema then does.
+_FORMAT_PREFIX = "fleetgen-"
+_ASSERTED_FORMATS = {_FORMAT_PREFIX + name: check for name, check in FORMAT_CHECKS.items()}
+_IGNORED_FORMATS = {name: (lambda _value: True) for name in _ASSERTED_FORMATS}
 
 
 class _Unsupported(Exception):
@@ -88,8 +94,9 @@ class FastCheckCompiler:
         self._prepared: dict[str, Any] | None = None
         self._documents_digest: str | None = None
 
-    def compile(self, schema: Mapping[str, Any]) -> FastCheck | None:
-        """A function telling whether a document is valid against ``schema``, or None."""
+    def compile(self, schema: Mapping[str, Any], *, formats: bool = False) -> FastCheck | None:
+        """A function telling whether a document is valid against ``schema``, or None;
+        with ``formats``, string formats are asserted as ``fleetgen.kube.formats`` does."""
         try:
             base = str(schema.get("$id", ""))
             prepared = _prepare(schema, _Scope(self._documents, base, None))
@@ -103,6 +110,7 @@ class FastCheckCompiler:
                 raise _Unsupported(uri)
             return resolved[base]
 
+        custom = _ASSERTED_FORMATS if formats else _IGNORED_FORMATS
         key = self._key(prepared)
         code = _load_cached(key)
         if code is None:
@@ -110,8 +118,9 @@ class FastCheckCompiler:
                 source = fastjsonschema.compile_to_code(
                     prepared,
                     handlers=dict.fromkeys(("http", "https", "file", "urn"), handler),
+                    formats=custom,
                     use_default=False,
-                    use_formats=False,
+                    use_formats=True,
                     detailed_exceptions=False,
                 )
                 code = builtins.compile(source, "<fleetgen fast check>", "exec")
@@ -124,7 +133,7 @@ class FastCheckCompiler:
 
         def valid(doc: Any) -> bool:
             try:
-                check(doc)
+                check(doc, custom)
             except Exception:  # invalid, or odd input (a non-string key): jsonschema decides
                 return False
             return True
@@ -190,6 +199,9 @@ def _prepare(node: Any, scope: _Scope) -> Any:
             out["enum"] = [value]
         elif key in _ASSERTIONS:
             out[key] = _assertion(key, value, scope)
+        elif key == "format":
+            if format_check(value) is not None:
+                out[key] = _FORMAT_PREFIX + str(value).replace("-", "")
         else:
             raise _Unsupported(key)
     _merge_type_alternatives(out)
@@ -212,7 +224,6 @@ def _merge_type_alternatives(schema: dict[str, Any]) -> None:
     if (
         not isinstance(branches, list)
         or not branches
-        or "type" in schema
         or not all(isinstance(b, dict) and set(b) == {"type"} for b in branches)
     ):
         return
@@ -221,6 +232,14 @@ def _merge_type_alternatives(schema: dict[str, Any]) -> None:
         for name in branch["type"] if isinstance(branch["type"], list) else [branch["type"]]:
             if name not in types:
                 types.append(name)
+    if "type" in schema:
+        # Both must hold: the types named in both (the API server types an int-or-string
+        # node [integer, string] and keeps its anyOf). "number" also admits integers, so a
+        # mix of the two is left to anyOf rather than intersected by name.
+        own = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if "number" in own + types and "integer" in own + types:
+            return
+        types = [name for name in own if name in types]
     del schema["anyOf"]
     schema["type"] = types
 

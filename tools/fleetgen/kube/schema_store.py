@@ -34,7 +34,11 @@ from fleetgen.kube.crd_schema import (
     parse_schema_filename,
     scan_crd_kinds,
 )
+from fleetgen.kube.defaulting import Defaulted, apply_defaults, user_path
 from fleetgen.kube.fast_check import FastCheck, FastCheckCompiler
+from fleetgen.kube.formats import format_check
+from fleetgen.kube.list_types import list_type_violations
+from fleetgen.kube.metadata_rules import embedded_resource_violations, metadata_violations
 
 if TYPE_CHECKING:
     from fleetgen.kube.cel import CelEngine, CelReport, CelTotals
@@ -50,6 +54,9 @@ GVK = tuple[str, str, str]  # (group, version, lower-case kind)
 # Documents of one kind validated by jsonschema alone before its compiled pre-check is built:
 # compiling a large CRD costs seconds (cached on disk after), a small fleet never needs it.
 FAST_CHECK_AFTER = 200
+# Schema errors after which the API server does not run CEL rules (``hasBlockingErr``:
+# NotSupported, Required, TooLong, TooMany, TypeInvalid).
+_BLOCKING = frozenset({"type", "enum", "required", "maxLength", "maxItems", "maxProperties"})
 
 
 class SchemaStoreError(Exception):
@@ -64,6 +71,10 @@ class SchemaViolation:
     namespace: str
     path: str  # JSON pointer into the document, "" for the document itself
     message: str
+    # which check found it: "schema", "cel", "list-type", "metadata", "embedded-resource",
+    # or "defaulted" (a value the schema's default supplied fails; path is the user's object)
+    rule: str = "schema"
+    expression: str = ""  # the CEL rule, for "cel"
 
     def __str__(self) -> str:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
@@ -81,8 +92,20 @@ def _pattern_keyword(
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _format_keyword(
+    validator: Any, name: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    check = format_check(name)
+    if check is not None and isinstance(instance, str) and not check(instance):
+        yield ValidationError(f"{instance!r} is not a valid {name}")
+
+
 _StrictValidator: Any = _validators.extend(  # type: ignore[no-untyped-call]
     _validators.Draft202012Validator, validators={"pattern": _pattern_keyword}
+)
+# CRD schemas: the API server also asserts the string formats it supports.
+_CrdValidator: Any = _validators.extend(  # type: ignore[no-untyped-call]
+    _StrictValidator, validators={"format": _format_keyword}
 )
 
 
@@ -102,6 +125,7 @@ class SchemaStore:
         self._catalog_files = dict(catalog_files)
         self._core_dir = core_dir
         self._strict_metadata = strict_metadata and core_dir is not None
+        self._metadata_rules = strict_metadata
         self._crd_schemas: dict[GVK, dict[str, Any]] = {}
         self._loaded_crd_files: set[Path] = set()
         self._validators: dict[GVK, Validator | None] = {}
@@ -186,28 +210,50 @@ class SchemaStore:
         meta = metadata if isinstance(metadata, Mapping) else {}
         name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
 
-        def violation(path: str, message: str) -> SchemaViolation:
+        def violation(
+            path: str, message: str, rule: str = "schema", expression: str = ""
+        ) -> SchemaViolation:
             head = (str(api_version or ""), str(kind or ""), name, namespace)
-            return SchemaViolation(*head, path, message[:_MAX_MESSAGE])
+            return SchemaViolation(*head, path, message[:_MAX_MESSAGE], rule, expression)
 
         if not isinstance(api_version, str) or not isinstance(kind, str) or not kind:
             return [violation("", "apiVersion and kind must be non-empty strings")]
         validator = self.validator_for(api_version, kind)
         if validator is None:
             return [] if ignore_missing else [violation("", f"no schema for {api_version}/{kind}")]
+        crd = self._crd_schema(_gvk(api_version, kind))
+        # As the API server: defaults first, then every check sees the defaulted object.
+        defaulted = apply_defaults(doc, crd) if crd is not None else Defaulted(doc)
+        target = defaulted.value
         found: list[SchemaViolation] = []
+
+        def add(parts: Sequence[Any], message: str, rule: str, expression: str = "") -> None:
+            where, default = user_path(tuple(parts), defaulted.paths)
+            if default is not None and rule != "cel":
+                field = _pointer(default)
+                message, rule = f"the default of {field} is invalid: {message}", "defaulted"
+            found.append(violation(_pointer(where), message, rule, expression))
+
         blocking = False
         fast = self._fast_check(api_version, kind, validator)
-        errors = () if fast is not None and fast(doc) else validator.iter_errors(doc)
+        errors = () if fast is not None and fast(target) else validator.iter_errors(target)
         for error in errors:
-            # As in the API server, a type error keeps CEL from running on the object.
-            blocking = blocking or error.validator in ("type", "enum")
-            for path, message in _describe(error):
-                found.append(violation(path, message))
+            blocking = blocking or error.validator in _BLOCKING
+            for parts, message in _describe(error):
+                add(parts, message, "schema")
+        if self._metadata_rules:
+            for problem in metadata_violations(target):
+                add(problem.path, problem.message, "metadata")
+        if crd is not None:
+            for embedded in embedded_resource_violations(target, crd):
+                add(embedded.path, embedded.message, "embedded-resource")
+            for duplicate in list_type_violations(target, crd):
+                add(duplicate.path, duplicate.message, "list-type")
         if cel and blocking:
             self.cel_totals.blocked += 1
-        elif cel and (report := self.cel_report(doc)) is not None:
-            found.extend(violation(v.path, v.message) for v in report.violations)
+        elif cel and (report := self._cel_report(api_version, kind, target)) is not None:
+            for broken in report.violations:
+                add(_parts(broken.path), broken.message, "cel", broken.rule)
         return sorted(found, key=lambda v: (v.path, v.message))
 
     # -- CEL ------------------------------------------------------------------------------
@@ -236,6 +282,10 @@ class SchemaStore:
         api_version, kind = doc.get("apiVersion"), doc.get("kind")
         if not isinstance(api_version, str) or not isinstance(kind, str):
             return None
+        crd = self._crd_schema(_gvk(api_version, kind))
+        return self._cel_report(api_version, kind, apply_defaults(doc, crd).value)
+
+    def _cel_report(self, api_version: str, kind: str, doc: Mapping[str, Any]) -> CelReport | None:
         engine = self.cel_engine_for(api_version, kind)
         if engine is None:
             return None
@@ -262,7 +312,8 @@ class SchemaStore:
                 if self._core_dir is not None:
                     documents[_CORE_DEFINITIONS_URI] = self._core_definitions()
                 self._fast_compiler = FastCheckCompiler(documents)
-            self._fast_checks[key] = self._fast_compiler.compile(schema)
+            crd = self._crd_schema(key) is not None
+            self._fast_checks[key] = self._fast_compiler.compile(schema, formats=crd)
         return self._fast_checks[key]
 
     def _build_validator(self, key: GVK) -> Validator | None:
@@ -271,9 +322,9 @@ class SchemaStore:
         if schema is not None and self._strict_metadata:
             # CRD schemas leave metadata a bare object; check it as the API server does.
             meta = {"properties": {"metadata": {"$ref": _OBJECT_META_REF}}}
-            validator = _StrictValidator({"allOf": [schema, meta]}, registry=self._core_registry())
+            validator = _CrdValidator({"allOf": [schema, meta]}, registry=self._core_registry())
         elif schema is not None:
-            validator = _StrictValidator(schema)
+            validator = _CrdValidator(schema)
         else:
             core = self._core_schema(key)
             if core is None:
@@ -462,8 +513,17 @@ def _pointer(parts: Sequence[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def _describe(error: ValidationError) -> list[tuple[str, str]]:
-    """(JSON pointer, message) pairs for one top-level error."""
+def _parts(pointer: str) -> list[str | int]:
+    """A JSON pointer's parts (digits as indices: user_path compares them as text)."""
+    parts: list[str | int] = []
+    for raw in pointer.split("/")[1:]:
+        text = raw.replace("~1", "/").replace("~0", "~")
+        parts.append(int(text) if text.isdigit() else text)
+    return parts
+
+
+def _describe(error: ValidationError) -> list[tuple[list[Any], str]]:
+    """(path, message) pairs for one top-level error."""
     if error.context:
         # anyOf/oneOf: report the branch error that got furthest, not "not valid under any".
         error = best_match(error.context) or error
@@ -478,5 +538,5 @@ def _describe(error: ValidationError) -> list[tuple[str, str]]:
         known = schema.get("properties", {})
         extra = [k for k in instance if k not in known]
         if extra:
-            return [(_pointer([*path, k]), f"unknown field {k!r}") for k in extra]
-    return [(_pointer(path), str(error.message))]
+            return [([*path, k], f"unknown field {k!r}") for k in extra]
+    return [(path, str(error.message))]

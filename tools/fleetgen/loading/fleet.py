@@ -15,6 +15,7 @@ from fleetgen.loading.discover import Inputs
 
 if TYPE_CHECKING:
     from fleetgen.domain.footprint import Footprint, FootprintIndex
+    from fleetgen.loading.config import Bootstrap
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class Fleet:
     # A lean focused load (the pre-commit path) holds only the focused descriptors; the
     # others are known by their footprints, which is all the cross-file checks read.
     others: tuple[Footprint, ...] = ()
+    # The root Application's settings from .fleetgen.yaml (None: no root is generated).
+    bootstrap: Bootstrap | None = None
     # Not an init field: dataclasses.replace() must not carry a copy's stale sums over.
     _index: list[FootprintIndex] = field(
         default_factory=list, init=False, compare=False, repr=False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from fleetgen.core.diagnostics import Diagnostic
@@ -9,6 +10,7 @@ from fleetgen.domain.model import Descriptor
 from fleetgen.knowledge import runtime_contract
 from fleetgen.loading import schema
 from fleetgen.loading.cache import LoadCache
+from fleetgen.loading.config import load_config
 from fleetgen.loading.discover import discover
 from fleetgen.loading.fleet import Fleet
 from fleetgen.loading.read import (
@@ -31,11 +33,13 @@ def load_fleet(
     root = root.resolve()
     # The repository's own vLLM contracts (runtime/vllm/) win over the shipped ones.
     runtime_contract.use_repository(root)
+    bootstrap = load_config(root).bootstrap
     inputs, diags = discover(root)
     if focus is not None and lean:
         from fleetgen.loading.focused import load_focused
 
-        return load_focused(root, inputs, diags, focus)
+        lean_fleet, lean_diags = load_focused(root, inputs, diags, focus)
+        return dataclasses.replace(lean_fleet, bootstrap=bootstrap), lean_diags
     environments = load_environments(root, inputs, diags)
     descriptors: dict[str, Descriptor] = {}
     cache = LoadCache(root, schema.schema_text("descriptor")) if focus is not None else None
@@ -60,5 +64,5 @@ def load_fleet(
                 descriptors[rel] = desc
         focus = focus | related
     ordered = sorted(descriptors.values(), key=lambda d: (d.name, d.source.path))
-    fleet = Fleet(root, tuple(ordered), environments, inputs, focus)
+    fleet = Fleet(root, tuple(ordered), environments, inputs, focus, bootstrap=bootstrap)
     return fleet, diags

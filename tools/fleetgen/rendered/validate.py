@@ -17,12 +17,12 @@ from fleetgen.codes import diag
 from fleetgen.core import parallel, progress
 from fleetgen.core.diagnostics import Diagnostic, Location
 from fleetgen.domain import layout
-from fleetgen.kube.schema_store import SchemaStore
+from fleetgen.kube.schema_store import SchemaStore, SchemaViolation
 from fleetgen.loading.fleet import Fleet, placements
 from fleetgen.render.fileplan import cluster_files
 from fleetgen.render.model_app import render_app
 from fleetgen.render.platform import render_platform
-from fleetgen.rendered.build import render_fleet
+from fleetgen.rendered.build import RenderedObject, render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.metric_semantics import check_semantics
@@ -31,6 +31,9 @@ from fleetgen.rendered.provenance import Provenance, provenance
 _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
 # Below this many apps, starting worker processes costs more than it saves.
 PARALLEL_FROM_APPS = 200
+
+
+DEFAULT_KUBERNETES_VERSION = "1.32.0"
 
 
 def schema_store(schema_dirs: Sequence[Path], kubernetes_version: str) -> SchemaStore:
@@ -78,7 +81,7 @@ def validate_rendered(
     fleet: Fleet,
     *,
     schema_dirs: Sequence[Path],
-    kubernetes_version: str = "1.32.0",
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     engine: str = "fast",
     jobs: int | None = None,
 ) -> RenderedResult:
@@ -198,23 +201,8 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
                     ),
                 )
             continue
-        for violation in store.validate(obj.doc):
-            result.diagnostics.append(
-                diag(
-                    "FG701",
-                    f"{kind} {obj.name}: {violation.path or '/'}: {violation.message}",
-                    where.locate(obj, violation.path),
-                )
-            )
-        report = store.cel_report(obj.doc)
-        for broken in report.violations if report else ():
-            result.diagnostics.append(
-                diag(
-                    "FG702",
-                    f"{kind} {obj.name}: {broken.path or '/'}: {broken.message} (rule: {broken.rule})",
-                    where.locate(obj, broken.path),
-                )
-            )
+        for violation in store.validate(obj.doc, cel=True):
+            result.diagnostics.append(_diagnostic(violation, obj, where))
     for graph in graphs(rendered.objects):
         env = job.fleet.environments.get(graph.env)
         if env is not None:
@@ -222,6 +210,25 @@ def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
             result.diagnostics.extend(link(context))
             result.diagnostics.extend(check_semantics(context))
     progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
+
+
+# Which check of SchemaStore.validate found a violation -> its diagnostic code.
+_CODES = {
+    "schema": "FG701",
+    "cel": "FG702",
+    "list-type": "FG715",
+    "metadata": "FG716",
+    "defaulted": "FG717",
+    "embedded-resource": "FG718",
+}
+
+
+def _diagnostic(violation: SchemaViolation, obj: RenderedObject, where: Provenance) -> Diagnostic:
+    message = f"{obj.kind} {obj.name}: {violation.path or '/'}: {violation.message}"
+    if violation.expression:
+        message += f" (rule: {violation.expression})"
+    code = _CODES.get(violation.rule, "FG701")
+    return diag(code, message, where.locate(obj, violation.path))
 
 
 def _merge(parts: list[_ShardResult], engine: str) -> RenderedResult:

@@ -58,7 +58,10 @@ def snapshot(dest: Path, env: dict[str, str]) -> Path:
     listed = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard", env=env)
     for rel in filter(None, listed.split("\0")):
         source = REPO / rel
-        if source.is_file():  # a tracked file deleted in the work tree is not committed
+        if source.is_symlink():  # kept a link, as git keeps it
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to(source.readlink())
+        elif source.is_file():  # a tracked file deleted in the work tree is not committed
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / rel)
     git(dest, "init", "-q", "-b", "main", env=env)
