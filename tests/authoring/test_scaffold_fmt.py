@@ -13,8 +13,8 @@ from tests.conftest import REPO, RunCli
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../tools/fleetgen/schemas/descriptor.schema.json"
 DIGEST_IMAGE = (
-    "vllm/vllm-openai:v0.11.2"
-    "@sha256:6d3e528800c6999c4bf9ab16895abe938ad1ebc5b960beefd0d95a9fd960f160"
+    "vllm/vllm-openai:v0.34.0"
+    "@sha256:631cb39512bc29f67b132607ff18c3eebd14949ea55e263e314d43cef5d8965a"
 )
 
 
