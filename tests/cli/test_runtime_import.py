@@ -56,7 +56,7 @@ def test_import_into_the_repository_is_preferred(
     assert json.loads(written.read_text())["provenance"]["artifact"] == wheel.name
     # The imported release is known now: no FG511; its own (tiny) contract is checked, so a
     # flag it lacks is refused.
-    code, found = _diagnostics(run_cli, example_repo)
+    _, found = _diagnostics(run_cli, example_repo)
     assert "FG511" not in {d["code"] for d in found}
     path = example_repo / FLEET_FILE
     path.write_text(
@@ -64,7 +64,7 @@ def test_import_into_the_repository_is_preferred(
             "maxModelLen:", 'extraArgs: ["--enforce-eager"]\n    maxModelLen:', 1
         )
     )
-    code, found = _diagnostics(run_cli, example_repo)
+    _, found = _diagnostics(run_cli, example_repo)
     assert "FG505" not in {d["code"] for d in found}  # --enforce-eager is in the tiny contract
     before = written.read_bytes()
     again = run_cli(["runtime", "import", str(wheel), "--root", str(example_repo)])
