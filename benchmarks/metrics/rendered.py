@@ -16,7 +16,8 @@ LABELS: dict[str, str] = {
 
 
 def command(bench: Bench, crds: Path) -> list[str]:
-    return [bench.fleetgen, "validate", "--rendered", "--schema-dir", str(crds)]
+    # Resolved: the command runs in the bench fleet, not where the caller named the CRDs.
+    return [bench.fleetgen, "validate", "--rendered", "--schema-dir", str(crds.resolve())]
 
 
 def warm(bench: Bench, crds: Path) -> Stat:
