@@ -34,7 +34,13 @@ NAMESPACED_KINDS = (
     ("monitoring.coreos.com", "PrometheusRule"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("", "ConfigMap"),
+    # The shared KV-cache tier (base/components/kv-cache): one Redis per model.
+    ("apps", "Deployment"),
+    ("", "Service"),
 )
+# Argo CD resolves a manifest-generate-paths entry without a leading "/" against the app's
+# source path (argo-cd util/app/path GetSourceRefreshPaths): "." is the app's own overlay.
+MODEL_REFRESH_PATHS = (".", f"/{layout.BASE_MODEL}", "/base/components")
 
 
 def app_project(env: Environment) -> dict[str, Any]:
@@ -123,9 +129,7 @@ def application_set(env: Environment, cluster: Cluster) -> dict[str, Any]:
                         f"{LABEL}/team": "{{ .team }}",
                     },
                     "annotations": {
-                        "argocd.argoproj.io/manifest-generate-paths": (
-                            f"{{{{ .path.path }}}};/{layout.BASE_MODEL};/base/components"
-                        ),
+                        "argocd.argoproj.io/manifest-generate-paths": ";".join(MODEL_REFRESH_PATHS),
                     },
                 },
                 "spec": {
@@ -142,7 +146,9 @@ def application_set(env: Environment, cluster: Cluster) -> dict[str, Any]:
                             "limit": 5,
                             "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"},
                         },
-                        "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+                        # No CreateNamespace: the project may not create Namespaces
+                        # (argo-cd#20233); the platform app of wave -1 creates this one.
+                        "syncOptions": ["ServerSideApply=true"],
                     },
                 },
             },

@@ -27,6 +27,9 @@ def _named(env: Environment, patch: Patch, name: str, namespace: str) -> Patch:
 
 def gateway(env: Environment) -> list[Patch]:
     gw = env.gateway
+    namespace = Patch("", "v1", "Namespace", "ai-gateway")
+    namespace.origin = env.source.at("spec", "gateway", "namespace")
+    namespace.replace("/metadata/name", gw.namespace, origin=namespace.origin)
     main = _named(
         env,
         Patch("gateway.networking.k8s.io", "v1", "Gateway", "ai-gateway"),
@@ -85,7 +88,7 @@ def gateway(env: Environment) -> list[Patch]:
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", env.phoenix.protocol),
         ):
             config.add("/spec/extProc/kubernetes/env/-", {"name": name, "value": value})
-    return [main, traffic, config]
+    return [namespace, main, traffic, config]
 
 
 def certificate(env: Environment) -> tuple[str | None, list[Patch]]:
@@ -270,8 +273,13 @@ def render_platform(
     return {f"{directory}/kustomization.yaml": dump_yaml(kustomization, header=header)}
 
 
+# What the platform overlay's build reads, as manifest-generate-paths entries ("." is the
+# overlay itself, the others are repository paths).
+PLATFORM_REFRESH_PATHS = (".", f"/{layout.BASE_PLATFORM}", "/base/platform-components")
+
+
 def platform_application(env: Environment, cluster: Cluster) -> dict[str, Any]:
-    return application(
+    app = application(
         env,
         cluster,
         name=f"{env.name}-{cluster.name}-platform",
@@ -284,3 +292,7 @@ def platform_application(env: Environment, cluster: Cluster) -> dict[str, Any]:
         },
         namespace=env.namespace,
     )
+    app["metadata"]["annotations"]["argocd.argoproj.io/manifest-generate-paths"] = ";".join(
+        PLATFORM_REFRESH_PATHS
+    )
+    return app

@@ -388,7 +388,7 @@ def check_namespaces(ctx: LinkContext) -> Iterator[Diagnostic]:
     env = ctx.env
     platform = {env.namespace, env.gateway.namespace, env.prometheus.namespace}
     for obj in ctx.graph.objects:
-        if obj.kind == "LocalModelCache":
+        if obj.kind in ("LocalModelCache", "Namespace"):
             if obj.namespace:
                 yield _d(
                     ctx,
