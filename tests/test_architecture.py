@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("domain",),
     ("loading",),
     ("checks",),
-    ("render", "rendered", "report", "review", "authoring"),
+    ("render", "rendered", "argocd", "report", "review", "authoring"),
     ("app",),
     ("commands",),
     ("cli", "__main__"),

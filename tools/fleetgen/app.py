@@ -81,6 +81,8 @@ def validate(options: ValidateOptions) -> Report:
         diags.extend(result.diagnostics)
         notes.extend(result.notes)
         diags.extend(_entry_points(fleet, dirs, notes))
+        if options.in_sync:
+            diags.extend(_argocd(root, fleet, notes))
     elif options.rendered:
         notes.append("rendered manifests not checked: fix the errors above first")
     if fleet.focus is not None:
@@ -98,6 +100,23 @@ def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[
     found = check_entry_points(files, schema_store(dirs, DEFAULT_KUBERNETES_VERSION))
     notes.append(f"Argo CD objects: {len(entry_point_files(files))} entry-point file(s) checked")
     return found
+
+
+def repository_urls(fleet: Fleet) -> set[str]:
+    """The URLs Argo CD reads this repository by (environments and the root Application)."""
+    urls = {env.argocd.repo_url for env in fleet.environments.values()}
+    if fleet.bootstrap is not None:
+        urls.add(fleet.bootstrap.repo_url)
+    return urls
+
+
+def _argocd(root: Path, fleet: Fleet, notes: list[str]) -> list[Diagnostic]:
+    """The committed tree as Argo CD reads it: ApplicationSets expanded, then FG720-FG732."""
+    from fleetgen.argocd.run import check_repository
+
+    result = check_repository(root, repository_urls(fleet))
+    notes.extend(result.notes)
+    return result.diagnostics
 
 
 def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
