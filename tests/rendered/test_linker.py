@@ -397,7 +397,14 @@ def test_cache_source_must_prefix_a_storage_uri() -> None:
 
 
 # Codes proven by the dedicated tests above rather than by a mutation.
-DEDICATED = {"FG703", "FG710", "FG714", "FG717", "FG718"}  # FG717/718: test_api_server_semantics
+DEDICATED = {
+    "FG703",
+    "FG710",
+    "FG714",
+    "FG717",
+    "FG718",
+    "FG790",
+}  # FG717/718: test_api_server_semantics; FG790: test_cel_cost
 
 
 def covered_codes() -> set[str]:

@@ -155,6 +155,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         W,
         "An environment's Argo CD namespace is not the root's",
     ),
+    (
+        "FG790",
+        "crd-cel-cost",
+        E,
+        "A rendered CRD's validation rules are too expensive for the API server",
+    ),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
     ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),

@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 
 from fleetgen.core.cache_files import cache_dir, write_cache_file
 from fleetgen.kube import crd_schema
+from fleetgen.kube.cel_limits import crd_object_cost_findings
 from fleetgen.kube.crd_schema import (
     ConvertedSchema,
     CRDFormatError,
@@ -72,7 +73,8 @@ class SchemaViolation:
     path: str  # JSON pointer into the document, "" for the document itself
     message: str
     # which check found it: "schema", "cel", "list-type", "metadata", "embedded-resource",
-    # or "defaulted" (a value the schema's default supplied fails; path is the user's object)
+    # "defaulted" (a value the schema's default supplied fails; path is the user's object),
+    # or "crd-cel-cost" (a CRD whose rules the API server refuses as too expensive)
     rule: str = "schema"
     expression: str = ""  # the CEL rule, for "cel"
 
@@ -244,6 +246,9 @@ class SchemaStore:
         if self._metadata_rules:
             for problem in metadata_violations(target):
                 add(problem.path, problem.message, "metadata")
+        if kind == "CustomResourceDefinition" and api_version.startswith("apiextensions.k8s.io/"):
+            for parts, message in crd_object_cost_findings(target):
+                add(parts, message, "crd-cel-cost")
         if crd is not None:
             for embedded in embedded_resource_violations(target, crd):
                 add(embedded.path, embedded.message, "embedded-resource")

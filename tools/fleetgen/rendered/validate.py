@@ -220,6 +220,7 @@ _CODES = {
     "metadata": "FG716",
     "defaulted": "FG717",
     "embedded-resource": "FG718",
+    "crd-cel-cost": "FG790",
 }
 
 
