@@ -247,8 +247,8 @@ class SchemaStore:
             for problem in metadata_violations(target):
                 add(problem.path, problem.message, "metadata")
         if kind == "CustomResourceDefinition" and api_version.startswith("apiextensions.k8s.io/"):
-            for parts, message in crd_object_cost_findings(target):
-                add(parts, message, "crd-cel-cost")
+            for where, refused in crd_object_cost_findings(target):
+                add(where, refused, "crd-cel-cost")
         if crd is not None:
             for embedded in embedded_resource_violations(target, crd):
                 add(embedded.path, embedded.message, "embedded-resource")
