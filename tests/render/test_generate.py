@@ -127,7 +127,7 @@ def test_applicationsets_fix_project_and_destination() -> None:
 
 def test_app_files_are_small_and_never_use_reserved_keys() -> None:
     files = sorted((REPO / GENERATED).rglob("app.json"))
-    assert len(files) == 10
+    assert len(files) == 12
     for path in files:
         data = json.loads(path.read_text())
         assert set(data) == {"app", "model", "team"}
@@ -136,12 +136,25 @@ def test_app_files_are_small_and_never_use_reserved_keys() -> None:
         assert data["app"] == f"{env}-{cluster}-{model}"
 
 
-def test_model_on_one_cluster_gets_apps_there_only() -> None:
-    prod = REPO / GENERATED / "prod"
+def test_model_on_one_cluster_gets_apps_there_only(example_repo: Path, run_cli: RunCli) -> None:
+    prod = example_repo / GENERATED / "prod"
+    assert (prod / "prod-a" / "models" / "mixtral-8x7b-instruct").is_dir()
+    desc = example_repo / "fleet" / "mixtral-8x7b-instruct.yaml"
+    desc.write_text(desc.read_text().replace("clusters: [prod-a, prod-b]", "clusters: [prod-b]"))
+    # Pinned to one cluster, the model would not survive losing it (FG430): prod gives up
+    # its failure budget for this.
+    env = example_repo / "environments" / "prod" / "environment.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "failureBudget:\n    clusters: 1", "failureBudget:\n    clusters: 0"
+        )
+    )
+    result = run_cli(["generate"], cwd=example_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert (prod / "prod-b" / "models" / "mixtral-8x7b-instruct").is_dir()
     assert not (prod / "prod-a" / "models" / "mixtral-8x7b-instruct").exists()
     assert (prod / "prod-a" / "models" / "llama-3-1-70b-instruct-fp8").is_dir()
-    assert not (prod / "prod-b" / "models" / "llama-3-1-70b-instruct-fp8").exists()
+    assert (prod / "prod-b" / "models" / "llama-3-1-70b-instruct-fp8").is_dir()
 
 
 def test_plan_rendered_by_two_workers_is_byte_identical() -> None:

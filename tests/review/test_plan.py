@@ -39,12 +39,14 @@ def test_plan_shows_exactly_the_changed_apps_with_diffs_and_notes(
     edit(desc, "tensorParallel: 4", "tensorParallel: 8")
     edit(desc, "gpusPerReplica: 4", "gpusPerReplica: 8")
     result = run_cli(["plan", "--base", "main"], cwd=repo)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Twice the GPUs per replica no longer survive losing prod-a (FG431).
+    assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     changed = {line.split()[1] for line in out.splitlines() if line.startswith("  ~ ")}
     assert changed == {
         "staging-staging-a-llama-3-1-70b-instruct-fp8",
         "prod-prod-a-llama-3-1-70b-instruct-fp8",
+        "prod-prod-b-llama-3-1-70b-instruct-fp8",
     }
     assert "  + " not in out and "  - " not in out.split("Notes:")[0]
     assert "-      - --tensor-parallel-size=4\n+      - --tensor-parallel-size=8" in out
@@ -54,6 +56,16 @@ def test_plan_shows_exactly_the_changed_apps_with_diffs_and_notes(
         "prod/prod-a/h100 ledger: at min scale 10 → 18, "
         "at max scale 30 → 54 of 48 GPUs (over capacity)" in out
     )
+    # 2 clusters x 6 replicas x 4 more GPUs at $2.50 an hour, 730 hours a month.
+    assert (
+        "prod cost: +48 GPUs, +$87,600/month at max; +16 GPUs, +$29,200/month at min "
+        "(team search); search now over its $120,000 budget at max" in out
+    )
+    assert (
+        "prod failure budget: losing prod-a is no longer survivable (prod-b/h100 4 GPUs short)"
+        in out
+    )
+    assert "error FG431 losing cluster prod-a: pool prod-b/h100 must hold 36 GPUs" in out
 
 
 def test_served_name_change_warns_clients_get_404(repo: Path, run_cli: RunCli) -> None:
@@ -70,7 +82,7 @@ def test_served_name_change_warns_clients_get_404(repo: Path, run_cli: RunCli) -
         "served name changed 'mixtral-8x7b-instruct' → 'mixtral': "
         "clients calling the old name will get 404" in out
     )
-    assert out.count("<details>") == 2
+    assert out.count("<details>") == 3  # staging-a, prod-a and prod-b
     assert "```diff" in out and "+        value: mixtral\n" in out
 
 
@@ -105,13 +117,14 @@ def test_deleting_a_descriptor_without_retiring_fails(repo: Path, run_cli: RunCl
     result = run_cli(["validate", "--base", "main", "--format", "json"], cwd=repo)
     assert result.returncode == 1
     assert '"code": "FG801"' in result.stdout
-    assert result.stdout.count('"FG801"') == 2
+    assert result.stdout.count('"FG801"') == 3
     planned = run_cli(["plan", "--base", "main"], cwd=repo)
     assert planned.returncode == 1
     listing = planned.stdout.split("Notes:")[0]
     removed = {line.split()[1] for line in listing.splitlines() if line.startswith("  - ")}
     assert removed == {
         "staging-staging-a-mixtral-8x7b-instruct",
+        "prod-prod-a-mixtral-8x7b-instruct",
         "prod-prod-b-mixtral-8x7b-instruct",
     }
 
@@ -138,3 +151,27 @@ def test_validate_base_outside_git_is_a_usage_error(tmp_path: Path, run_cli: Run
     result = run_cli(["validate", "--base", "main"], cwd=root)
     assert result.returncode == 2
     assert "not inside a git repository" in result.stderr
+
+
+def test_plan_notes_what_a_change_costs_and_a_loss_it_repairs(repo: Path, run_cli: RunCli) -> None:
+    mixtral = repo / "fleet" / "mixtral-8x7b-instruct.yaml"
+    edit(mixtral, "clusters: [prod-a, prod-b]", "clusters: [prod-b]")
+    git(repo, "commit", "-q", "-am", "mixtral on prod-b only")
+    edit(mixtral, "clusters: [prod-b]", "clusters: [prod-a, prod-b]")
+    qwen = repo / "fleet" / "qwen2-5-0-5b-instruct.yaml"
+    edit(qwen, "maxReplicas: 2", "maxReplicas: 3")
+    result = run_cli(["plan", "--base", "main"], cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    notes = result.stdout.split("Notes:\n")[1]
+    # Mixtral on prod-a's H200 ($3.50 an hour): 1..3 replicas x 2 GPUs, 730 hours a month.
+    assert (
+        "  - prod cost: +6 GPUs, +$15,330/month at max; +2 GPUs, +$5,110/month at min "
+        "(team support)\n" in notes
+    )
+    assert "  - prod failure budget: losing prod-b is survivable again\n" in notes
+    # Dev and staging pools have no price: GPUs only, and which pools are unpriced.
+    assert (
+        "  - dev cost: +1 GPUs at max (team platform); cost unknown: dev-a/h100, dev-a/l4 "
+        "have no pricePerGpuHour\n" in notes
+    )
+    assert "prod failure budget: losing prod-a" not in notes

@@ -173,8 +173,20 @@ def capacity(root: Path, env: str | None) -> tuple[Ledger, list[Diagnostic]]:
     fleet, problems = _load(root)
     if env is not None and env not in fleet.environments:
         raise UsageError(f"unknown environment {env!r}; known: {', '.join(fleet.environments)}")
+    import dataclasses
+
+    from fleetgen.domain.cost import environment_costs
+    from fleetgen.domain.resilience import losses
+
     chosen = (p for p in placements(fleet) if env is None or p.environment.name == env)
-    return build_ledger(chosen), [d for d in problems if d.severity is Severity.ERROR]
+    envs = [e for name, e in sorted(fleet.environments.items()) if env is None or name == env]
+    index = fleet.footprints()
+    ledger = dataclasses.replace(
+        build_ledger(chosen),
+        costs=tuple(c for e in envs for c in environment_costs(e, index.demands(e.name))),
+        losses=tuple(loss for e in envs for loss in losses(e, index.demands(e.name))),
+    )
+    return ledger, [d for d in problems if d.severity is Severity.ERROR]
 
 
 def fit(root: Path, model: str, env: str | None) -> list[PlacementFit]:

@@ -154,7 +154,7 @@ def capacity(
         TableFormat, typer.Option("--format", help="Output format.")
     ] = TableFormat.text,
 ) -> None:
-    """GPUs needed at minimum and maximum scale per environment, cluster and pool."""
+    """GPUs and their monthly cost at minimum and maximum scale, and each cluster loss."""
     import json
 
     from fleetgen import app
@@ -171,6 +171,8 @@ def capacity(
         payload = {
             "pools": [p.as_dict() for p in ledger.pools],
             "teams": [t.as_dict() for t in ledger.teams],
+            "costs": [c.as_dict() for c in ledger.costs],
+            "losses": [loss.as_dict() for loss in ledger.losses],
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:

@@ -76,6 +76,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG407", "capacity-max-overcommit", W, "Maximum scale over-commits the pool's GPUs"),
     ("FG408", "team-budget-exceeded", W, "A team's GPUs at maximum scale exceed its budget"),
     ("FG409", "context-too-long", E, "max model length exceeds the model's context window"),
+    ("FG430", "failure-budget-stranded", E, "Losing clusters leaves a model with no replica"),
+    ("FG431", "failure-budget-pool-short", E, "After a cluster loss a pool lacks GPUs at min"),
+    ("FG432", "failure-budget-autoscaler-cap", E, "Survivors' max replicas cannot take the lost"),
+    ("FG433", "failure-budget-too-large", E, "The failure budget loses every cluster"),
+    ("FG434", "team-cost-over-budget", W, "A team's monthly GPU cost at max exceeds its budget"),
+    ("FG435", "cost-unpriced-pool", W, "A team with a budget uses a pool without a price"),
     # 5xx: autoscaling and runtime contract
     ("FG501", "replica-bounds", E, "minReplicas is greater than maxReplicas"),
     ("FG502", "scale-to-zero", E, "Scale to zero needs an explicit opt-in and activation"),

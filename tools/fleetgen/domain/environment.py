@@ -30,6 +30,7 @@ class Pool:
     taints: tuple[Taint, ...]
     cache_node_group: str | None
     index: int  # position in the cluster's pool list, for diagnostics
+    price_per_gpu_hour: float | None = None  # US dollars; None: the pool is not priced
 
     @property
     def capacity(self) -> int:
@@ -46,6 +47,14 @@ class Cluster:
 
     def pool(self, name: str) -> Pool | None:
         return next((p for p in self.pools if p.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """How GPU hours are priced into monthly team budgets."""
+
+    hours_per_month: float
+    team_monthly_budgets: Mapping[str, float]  # US dollars per team per month
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +174,8 @@ class Environment:
     loki: bool
     platform: Platform
     source: Source
+    failure_budget: int = 0  # clusters the environment must survive losing at once
+    cost: Cost = Cost(730.0, MappingProxyType({}))
 
     @property
     def production(self) -> bool:
@@ -213,6 +224,7 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
                         ),
                         cache_node_group=p.get("cacheNodeGroup"),
                         index=pi,
+                        price_per_gpu_hour=p.get("pricePerGpuHour"),
                     )
                     for pi, p in enumerate(c["pools"])
                 ),
@@ -277,4 +289,9 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             ),
         ),
         source=source,
+        failure_budget=spec["failureBudget"]["clusters"],
+        cost=Cost(
+            hours_per_month=float(spec["cost"]["hoursPerMonth"]),
+            team_monthly_budgets=_frozen(spec["cost"].get("teamMonthlyBudgets")),
+        ),
     )

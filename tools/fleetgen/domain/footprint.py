@@ -24,6 +24,17 @@ TeamKey = tuple[str, str, str]  # environment, cluster, team
 GpuUse = tuple[str, str, str, int, int, str]
 
 
+class Demand(NamedTuple):
+    """One active placement's GPUs: what the failure budget and the cost ledger add up."""
+
+    model: str
+    team: str
+    cluster: str
+    pool: str
+    min_gpus: int
+    max_gpus: int
+
+
 class Footprint(NamedTuple):
     """The facts of one descriptor that other descriptors' checks depend on.
 
@@ -36,6 +47,7 @@ class Footprint(NamedTuple):
     served: tuple[ServedKey, ...]  # per active environment: served name and each alias
     gpus: tuple[GpuUse, ...]  # per active placement on a pool that exists
     staged: tuple[str, ...]  # images of its active placements in staging-tier environments
+    team: str = ""  # metadata.team: the cost ledger sums GPU prices per team
 
     def record(self) -> tuple[object, ...]:
         """Plain tuples without the path, for the cache."""
@@ -81,6 +93,7 @@ def footprint_of(desc: Descriptor, environments: Mapping[str, Environment]) -> F
         tuple(served),
         tuple(gpus),
         tuple(staged),
+        desc.team,
     )
 
 
@@ -96,13 +109,26 @@ class FootprintIndex:
     pool_gpus: dict[PoolKey, list[int]] = field(default_factory=dict)  # [minimum, maximum]
     team_gpus: dict[TeamKey, int] = field(default_factory=lambda: defaultdict(int))
     staged: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # every footprint, for the checks that look at each model across clusters
+    all: list[Footprint] = field(default_factory=list)
+
+    def demands(self, env: str) -> list[Demand]:
+        """Every active placement's GPUs in one environment (on a pool that exists)."""
+        return [
+            Demand(fp.name, fp.team, cluster, pool, low, high)
+            for fp in self.all
+            for e, cluster, pool, low, high, _ in fp.gpus
+            if e == env
+        ]
 
     @classmethod
     def of(cls, footprints: Iterable[Footprint]) -> FootprintIndex:
         index = cls()
         names, served, pools = index.paths_by_name, index.served, index.pool_gpus
         teams, staged = index.team_gpus, index.staged
-        for path, name, _, claims, gpus, images in footprints:
+        for footprint in footprints:
+            index.all.append(footprint)
+            path, name, _, claims, gpus, images, _ = footprint
             names[name].append(path)
             for key in claims:
                 served[key].append((path, name))

@@ -1,11 +1,14 @@
-"""The fleet capacity ledger: GPUs needed at minimum and maximum scale per pool and team."""
+"""The fleet capacity ledger: GPUs needed at minimum and maximum scale per pool and team,
+their monthly cost, and what each loss the failure budget allows leaves short."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fleetgen.domain.cost import TeamCost
 from fleetgen.domain.placement import Placement
+from fleetgen.domain.resilience import Loss
 
 
 @dataclass(slots=True)
@@ -59,6 +62,8 @@ class TeamLedger:
 class Ledger:
     pools: tuple[PoolLedger, ...]
     teams: tuple[TeamLedger, ...]
+    costs: tuple[TeamCost, ...] = ()  # per environment: each team, then all teams ("*")
+    losses: tuple[Loss, ...] = ()  # per environment with a failure budget: each loss
 
 
 def build_ledger(items: Iterable[Placement]) -> Ledger:

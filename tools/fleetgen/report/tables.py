@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fleetgen.domain.cost import ALL_TEAMS, TeamCost, money
 from fleetgen.domain.fitting import PlacementFit
 from fleetgen.domain.ledger import Ledger
+from fleetgen.domain.resilience import Loss, Shortage
 from fleetgen.domain.sizing import format_bytes as fmt
 from fleetgen.knowledge.catalog.gpus import GPUS
 from fleetgen.knowledge.catalog.models import MODELS
@@ -57,7 +59,62 @@ def ledger_text(ledger: Ledger) -> str:
                 for t in ledger.teams
             ],
         )
+    if ledger.costs:
+        out += "\n" + _costs_text(ledger.costs)
+    if ledger.losses:
+        out += "\n" + _losses_text(ledger.losses)
     return out
+
+
+def _costs_text(costs: Sequence[TeamCost]) -> str:
+    def dollars(amount: float, c: TeamCost) -> str:
+        if c.unpriced and not amount:
+            return "n/a"
+        return money(amount) + ("+" if c.unpriced else "")
+
+    rows = [
+        (
+            c.environment,
+            "(all)" if c.team == ALL_TEAMS else c.team,
+            c.min_gpus,
+            c.max_gpus,
+            dollars(c.min_cost, c),
+            dollars(c.max_cost, c),
+            "" if c.budget is None else money(c.budget),
+            "" if c.budget is None else ("OVER" if c.over_budget else "ok"),
+        )
+        for c in costs
+    ]
+    text = table(
+        ("ENVIRONMENT", "TEAM", "MIN GPUS", "MAX GPUS", "$/MONTH MIN", "$/MONTH MAX", "BUDGET", ""),
+        rows,
+    )
+    unpriced = sorted({f"{c.environment}/{p}" for c in costs for p in c.unpriced})
+    if unpriced:
+        text += f"(n/a, +: pools without pricePerGpuHour: {', '.join(unpriced)})\n"
+    return text
+
+
+def _short(items: Sequence[Shortage]) -> str:
+    return "; ".join(f"{s.pool_names()} {s.missing} short" for s in items) or "ok"
+
+
+def _losses_text(items: Sequence[Loss]) -> str:
+    rows = []
+    for loss in items:
+        problems = [f"{m} stranded" for m in loss.stranded]
+        problems += [f"{c.model} capped ({c.moved} > {c.headroom} GPUs)" for c in loss.capped]
+        if loss.short_min:
+            problems.append(_short(loss.short_min))
+        rows.append(
+            (
+                loss.environment,
+                ", ".join(loss.lost),
+                "; ".join(problems) or "ok",
+                _short(loss.short_max),
+            )
+        )
+    return table(("ENVIRONMENT", "LOST", "AT MIN", "AT MAX"), rows)
 
 
 def fit_text(fits: Sequence[PlacementFit]) -> str:

@@ -17,6 +17,7 @@ from fleetgen.domain.ledger import build_ledger
 from fleetgen.domain.placement import Placement
 from fleetgen.loading.fleet import Fleet, placements
 from fleetgen.render.fileplan import FilePlan
+from fleetgen.review.capacity_notes import cost_notes, failure_budget_notes
 
 DEFAULT_MAX_DROP = 0.25
 
@@ -168,6 +169,8 @@ def notes(base: Fleet, head: Fleet) -> list[str]:
             elif env not in old.environments:
                 out.append(f"{name}: added to {env}")
     out.extend(_ledger_notes(base, head))
+    out.extend(cost_notes(base, head))
+    out.extend(failure_budget_notes(base, head))
     out.extend(_fit_notes(base, head))
     return out
 
