@@ -51,6 +51,8 @@ def set_child_env(work: Path, *, bytecode_cache: bool) -> None:
     # fleetgen's per-user cache of validated inputs: kept private, so warm and cold runs
     # are under our control and nothing lands in the user's ~/.cache.
     CHILD_ENV["FLEETGEN_CACHE_DIR"] = str(work / "fleetgen-cache")
+    # Recorded rendered findings only where a metric asks for them (rendered_one).
+    CHILD_ENV["FLEETGEN_RESULTS_DIR"] = ""
     if bytecode_cache:
         CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
         CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")

@@ -69,6 +69,7 @@ def bench_size(models: int, options: Options, cached: dict[str, Any], log: Log) 
     wanted = [m for m in METRICS if not (options.no_anchors and m in ANCHORS)]
     if options.crds is None:
         wanted.remove("rendered")
+        wanted.remove("rendered_one")
     todo = [m for m in wanted if m not in stats]
     if not todo:
         log(f"N={models}: all metrics from {options.work.name}/ (--resume)")
@@ -115,6 +116,7 @@ def bench_size(models: int, options: Options, cached: dict[str, Any], log: Log) 
     crds = options.crds
     if crds is not None:
         record("rendered", lambda: rendered.warm(bench, crds))
+        record("rendered_one", lambda: rendered.one_changed(bench, crds))
     apps = overlays(root)
     gen_files, gen_bytes = tree_size(root / "applicationsets")
     result["generated"] = {"files": gen_files, "bytes": gen_bytes, "overlays": len(apps)}

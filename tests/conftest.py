@@ -33,6 +33,9 @@ def copy_example(dest: Path) -> Path:
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the validation cache of test runs out of the user's cache directory."""
     os.environ["FLEETGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("fleetgen-cache"))
+    # Recorded rendered findings stay off: a test that patches fleetgen in process would
+    # otherwise read another test's findings. tests/rendered/test_result_cache.py turns it on.
+    os.environ["FLEETGEN_RESULTS_DIR"] = ""
 
 
 @pytest.fixture

@@ -116,6 +116,7 @@ def test_every_metric_has_a_module_and_a_label() -> None:
         "gen_cold",
         "gen_same",
         "rendered",
+        "rendered_one",
         "checkjsonschema",
         "kustomize_one",
         "kustomize_all",
@@ -162,6 +163,11 @@ def test_rendered_validation(bench: Bench) -> None:
         pytest.skip("FLEETGEN_TEST_CRDS is unset or missing: the rendered metric needs CRDs")
     generate.ensure_generated(bench)
     _measured_once(rendered.warm(bench, Path(crds)))
+    one = bench.root / bench.one
+    before = one.read_text()
+    _measured_once(rendered.one_changed(bench, Path(crds)))
+    assert one.read_text() == before  # the changed descriptor is put back
+    assert list((bench.work / "rendered-results").glob("*.json"))  # findings were recorded
 
 
 def test_check_jsonschema_anchor(bench: Bench) -> None:

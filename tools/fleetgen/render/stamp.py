@@ -31,9 +31,27 @@ def inputs_digest(root: Path) -> str:
         for path in _files(root / name):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(code_digest().encode())
+    return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """sha256 over fleetgen's own code and data (what any output of it can depend on)."""
+    digest = hashlib.sha256()
     for path in _files(_PACKAGE):
         if path.suffix in _CODE_SUFFIXES:
             digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def files_digest(root: Path, tops: list[Path]) -> str:
+    """sha256 over every file under `tops` (path relative to `root`, and bytes)."""
+    digest = hashlib.sha256()
+    for top in tops:
+        for path in _files(top):
+            name = path.relative_to(root) if path.is_relative_to(root) else path
+            digest.update(name.as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

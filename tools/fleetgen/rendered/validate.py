@@ -2,7 +2,9 @@
 
 Clusters are independent (every reference the linker follows stays inside one cluster), so
 on a large fleet they are split into shards checked by forked worker processes, one per
-core; the findings are the same as checking them in one process (a test holds it).
+core; the findings are the same as checking them in one process (a test holds it). For the
+same reason a cluster whose inputs are unchanged since a recorded run reuses that run's
+findings (`result_cache`): a one-file change re-checks only the clusters it touches.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.metric_semantics import check_semantics
 from fleetgen.rendered.provenance import Provenance, provenance
+from fleetgen.rendered.result_cache import ClusterFindings, cluster_keys, load, results_dir, save
 
 _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
 # Below this many apps, starting worker processes costs more than it saves.
@@ -64,16 +67,13 @@ class _Job:
 
 
 @dataclass(slots=True)
-class _ShardResult:
+class _ClusterResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # api/kind -> (app, FG703) for the first object of a kind without a schema
     first_missing: dict[str, tuple[str, Diagnostic]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     objects: int = 0
     apps: int = 0
-    cel_evaluated: int = 0
-    cel_transition: int = 0
-    cel_not_evaluated: Counter[str] = field(default_factory=Counter)
 
 
 def validate_rendered(
@@ -86,7 +86,27 @@ def validate_rendered(
     jobs: int | None = None,
 ) -> RenderedResult:
     store = schema_store(schema_dirs, kubernetes_version)
-    clusters = _cluster_sizes(fleet)
+    every = _cluster_sizes(fleet)
+    directory = results_dir()
+    keys = (
+        cluster_keys(
+            root,
+            fleet,
+            sorted(every),
+            schema_dirs=schema_dirs,
+            kubernetes_version=kubernetes_version,
+            engine=engine,
+        )
+        if directory is not None
+        else {}
+    )
+    reused: dict[str, ClusterFindings] = {}
+    if directory is not None:
+        for cluster in every:
+            found = load(directory, keys[cluster])
+            if found is not None:
+                reused[cluster] = found
+    clusters = {c: n for c, n in every.items() if c not in reused}
     workers = parallel.workers(
         jobs, size=sum(clusters.values()), threshold=PARALLEL_FROM_APPS, parts=len(clusters)
     )
@@ -98,12 +118,22 @@ def validate_rendered(
         provenance(root, fleet),
         store,
         engine,
-        _shards(clusters, workers),
+        _shards(clusters, workers) if clusters else [],
         clusters,
     )
     progress.expect(sum(clusters.values()))
-    parts = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
-    return _merge(parts, engine)
+    shards = parallel.fork_map(partial(_check_shard, job), len(job.shards), processes=workers)
+    fresh = {cluster: findings for shard in shards for cluster, findings in shard}
+    if directory is not None:
+        for cluster, findings in fresh.items():
+            save(directory, keys[cluster], findings)
+    result = _merge([{**fresh, **reused}[c] for c in sorted(every)], engine)
+    if reused:
+        result.notes.append(
+            f"{len(reused)} of {len(every)} clusters unchanged since a recorded run: "
+            "their findings reused"
+        )
+    return result
 
 
 def _warm(root: Path, fleet: Fleet, store: SchemaStore) -> None:
@@ -145,25 +175,38 @@ def _shards(clusters: dict[str, int], workers: int) -> list[list[str]]:
     return [[c] for c in sorted(clusters, key=lambda c: (-clusters[c], c))]
 
 
-def _check_shard(job: _Job, index: int) -> _ShardResult:
+def _check_shard(job: _Job, index: int) -> list[tuple[str, ClusterFindings]]:
     """Check one shard's clusters one at a time (memory: one cluster's objects at once)."""
-    result = _ShardResult()
+    found: list[tuple[str, ClusterFindings]] = []
     totals = job.store.cel_totals
-    # The store is shared within a process: count this shard's CEL work as a difference.
-    evaluated, skipped, not_evaluated = (
-        totals.evaluated,
-        totals.skipped_transition,
-        Counter(totals.not_evaluated),
-    )
     for cluster in job.shards[index]:
+        result = _ClusterResult()
+        # The store is shared within a process: count this cluster's CEL work as a difference.
+        evaluated, skipped, not_evaluated = (
+            totals.evaluated,
+            totals.skipped_transition,
+            Counter(totals.not_evaluated),
+        )
         _check_cluster(job, cluster, result)
-    result.cel_evaluated = totals.evaluated - evaluated
-    result.cel_transition = totals.skipped_transition - skipped
-    result.cel_not_evaluated = totals.not_evaluated - not_evaluated
-    return result
+        found.append(
+            (
+                cluster,
+                ClusterFindings(
+                    diagnostics=tuple(result.diagnostics),
+                    first_missing=dict(result.first_missing),
+                    notes=tuple(result.notes),
+                    objects=result.objects,
+                    apps=result.apps,
+                    cel_evaluated=totals.evaluated - evaluated,
+                    cel_transition=totals.skipped_transition - skipped,
+                    cel_not_evaluated=dict(totals.not_evaluated - not_evaluated),
+                ),
+            )
+        )
+    return found
 
 
-def _check_cluster(job: _Job, cluster: str, result: _ShardResult) -> None:
+def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
     """Render one cluster's apps, validate every object, link the cluster's graph."""
     _, env_name, cluster_name = cluster.split("/")
     files = cluster_files(job.fleet, env_name, cluster_name)  # planned here: memory per cluster
@@ -232,7 +275,7 @@ def _diagnostic(violation: SchemaViolation, obj: RenderedObject, where: Provenan
     return diag(code, message, where.locate(obj, violation.path))
 
 
-def _merge(parts: list[_ShardResult], engine: str) -> RenderedResult:
+def _merge(parts: list[ClusterFindings], engine: str) -> RenderedResult:
     result = RenderedResult()
     first_missing: dict[str, tuple[str, Diagnostic]] = {}
     for part in parts:
