@@ -8,6 +8,7 @@ import posixpath
 GENERATED_ROOT = "applicationsets"
 MANIFEST = f"{GENERATED_ROOT}/.fleetgen-manifest.json"
 BASE_MODEL = "base/model"
+BASE_LLMISVC = "base/llmisvc"
 BASE_PLATFORM = "base/platform"
 APP_FILE = "app.json"
 

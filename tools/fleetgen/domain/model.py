@@ -95,6 +95,22 @@ class Resources:
     memory: str
 
 
+INFERENCE_SERVICE = "InferenceService"
+LLM_INFERENCE_SERVICE = "LLMInferenceService"
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """The KServe API a model is served through, and LLMInferenceService-only settings."""
+
+    api: str
+    base_refs: tuple[str, ...] | None  # None: the defaults for the parallelism asked
+    data_parallel: int | None
+    data_local: int | None
+    expert_parallel: bool | None
+    pool: str | None  # an existing InferencePool instead of the managed one
+
+
 @dataclass(frozen=True, slots=True)
 class Autoscaling:
     min_replicas: int
@@ -151,6 +167,7 @@ class EnvironmentOverride:
     min_replicas: int | None
     max_replicas: int | None
     kv_cache_shared: bool | None
+    serving_api: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +182,7 @@ class Descriptor:
     model: ModelSource
     runtime: Runtime
     resources: Resources
+    serving: Serving
     autoscaling: Autoscaling
     tenants: tuple[TenantBudget, ...]
     cache_enabled: bool
@@ -205,6 +223,19 @@ def _architecture(data: Mapping[str, Any] | None) -> Architecture | None:
         max_context=data.get("maxContext"),
         kv_lora_rank=mla.get("kvLoraRank"),
         qk_rope_head_dim=mla.get("qkRopeHeadDim"),
+    )
+
+
+def _serving(data: Mapping[str, Any]) -> Serving:
+    parallel = data.get("parallelism") or {}
+    refs = data.get("baseRefs")
+    return Serving(
+        api=data.get("api", INFERENCE_SERVICE),
+        base_refs=tuple(refs) if refs is not None else None,
+        data_parallel=parallel.get("data"),
+        data_local=parallel.get("dataLocal"),
+        expert_parallel=parallel.get("expert"),
+        pool=data.get("pool"),
     )
 
 
@@ -250,6 +281,7 @@ def descriptor_from(data: Mapping[str, Any], source: Source) -> Descriptor:
             cpu=str(res["cpu"]),
             memory=str(res["memory"]),
         ),
+        serving=_serving(spec.get("serving") or {}),
         autoscaling=Autoscaling(
             min_replicas=scale["minReplicas"],
             max_replicas=scale["maxReplicas"],
@@ -293,6 +325,7 @@ def descriptor_from(data: Mapping[str, Any], source: Source) -> Descriptor:
                     min_replicas=o.get("replicas", {}).get("min"),
                     max_replicas=o.get("replicas", {}).get("max"),
                     kv_cache_shared=o.get("kvCache", {}).get("shared", {}).get("enabled"),
+                    serving_api=o.get("serving", {}).get("api"),
                 )
                 for env, o in spec["environments"].items()
             }

@@ -6,6 +6,8 @@ gateway route can never point at an InferenceService spelt differently.
 
 from __future__ import annotations
 
+from fleetgen.knowledge.kserve import llmisvc
+
 # KServe: `<isvc>-predictor` must be a DNS-1035 label and the Standard-mode host label
 # `<isvc>-predictor-<namespace>` must fit in 63 characters (kserve/kserve#4807).
 DNS_LABEL_MAX = 63
@@ -82,3 +84,13 @@ def limits_exceeded(model: str, namespace: str) -> list[str]:
             "(host label <isvc>-predictor-<namespace>, kserve#4807)"
         )
     return problems
+
+
+def llmisvc_pool(model: str) -> str:
+    """The InferencePool KServe manages for an LLMInferenceService's scheduler."""
+    return llmisvc.pool_name(isvc(model))
+
+
+def llmisvc_workload(model: str) -> str:
+    """The Deployment (or LeaderWorkerSet) KServe creates for the main workload."""
+    return llmisvc.workload_name(isvc(model))

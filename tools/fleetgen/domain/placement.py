@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fleetgen.core.diagnostics import Location
 from fleetgen.domain.environment import Cluster, Environment, Pool
-from fleetgen.domain.model import Descriptor, EnvironmentOverride
+from fleetgen.domain.model import LLM_INFERENCE_SERVICE, Descriptor, EnvironmentOverride
 from fleetgen.knowledge.runtime_contract import vllm_version_from_image
 
 
@@ -37,6 +37,21 @@ class Placement:
     def vllm_version(self) -> str | None:
         """The vLLM release the placement runs: the image tag, else runtime.vllmVersion."""
         return vllm_version_from_image(self.image) or self.descriptor.runtime.vllm_version
+
+    @property
+    def serving_api(self) -> str:
+        """InferenceService or LLMInferenceService: the override, else serving.api."""
+        return self.override.serving_api or self.descriptor.serving.api
+
+    @property
+    def llmisvc(self) -> bool:
+        return self.serving_api == LLM_INFERENCE_SERVICE
+
+    def serving_api_at(self) -> Location:
+        src, env = self.descriptor.source, self.environment.name
+        if self.override.serving_api is not None:
+            return src.at("spec", "environments", env, "serving", "api")
+        return src.at("spec", "serving", "api")
 
     @property
     def namespace(self) -> str:

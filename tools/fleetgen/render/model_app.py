@@ -9,75 +9,22 @@ Placement; side by side they show that every shared value comes from naming.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fleetgen.checks.policy import image_location
 from fleetgen.domain import layout, naming
-from fleetgen.domain.fitting import fit_placement
 from fleetgen.domain.placement import Placement
 from fleetgen.knowledge.catalog.gpus import get_gpu
 from fleetgen.knowledge.runtime_contract import contract_for
-from fleetgen.render import kv_cache, promql
+from fleetgen.render import kv_cache, llmisvc, promql
 from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
 from fleetgen.render.dashboard import dashboard
+from fleetgen.render.model_common import GENERATED_BY, SCRATCH_GIB, policy_peers, weights_gib
+from fleetgen.render.model_common import common as _common
+from fleetgen.render.model_common import gib as _gib
+from fleetgen.render.model_common import monitoring_labels as _monitoring_labels
+from fleetgen.render.model_common import vllm_args as _vllm_args
 from fleetgen.render.patches import Patch, pointer
-
-GIB = 1024**3
-# /tmp and $HOME emptyDirs of the base, on top of the downloaded weights.
-SCRATCH_GIB = 24
-NAME = "app.kubernetes.io/name"
-GENERATED_BY = "fleetgen.dev/generated-from"
-
-
-def _gib(n: float) -> str:
-    return f"{max(1, math.ceil(n))}Gi"
-
-
-def weights_gib(p: Placement) -> float:
-    """Size of the weights on disk (all GPUs together), for cache and scratch sizing."""
-    fitted = fit_placement(p)
-    if fitted is None:
-        return 0.0
-    rt = p.descriptor.runtime
-    return fitted.result.weights_per_gpu * rt.tensor_parallel * rt.pipeline_parallel / GIB
-
-
-def _vllm_args(p: Placement) -> list[str]:
-    rt, model = p.descriptor.runtime, p.descriptor.model
-    args = []
-    if rt.pipeline_parallel > 1:
-        args.append(f"--pipeline-parallel-size={rt.pipeline_parallel}")
-    args.append(f"--max-num-seqs={rt.max_num_seqs}")
-    if rt.kv_cache_dtype != "auto":
-        args.append(f"--kv-cache-dtype={rt.kv_cache_dtype}")
-    if model.dtype != "auto":
-        args.append(f"--dtype={model.dtype}")
-    if not rt.prefix_caching:
-        args.append("--no-enable-prefix-caching")
-    return [*args, *rt.extra_args]
-
-
-def _common(patch: Patch, p: Placement, name: str, *, namespaced: bool = True) -> Patch:
-    src = p.descriptor.source
-    patch.origin = src.at("metadata", "name")
-    patch.replace("/metadata/name", name, origin=patch.origin)
-    if namespaced:
-        patch.add(
-            "/metadata/namespace", p.namespace, origin=p.environment.source.at("spec", "namespace")
-        )
-    patch.add(pointer("metadata", "labels", NAME), naming.isvc(p.descriptor.name))
-    return patch
-
-
-def _monitoring_labels(patch: Patch, p: Placement) -> Patch:
-    wanted = dict(p.environment.prometheus.selector_labels)
-    if "release" not in wanted:
-        patch.remove(pointer("metadata", "labels", "release"))
-    where = p.environment.source.at("spec", "prometheus", "selectorLabels")
-    for key in sorted(wanted):
-        patch.add(pointer("metadata", "labels", key), wanted[key], origin=where)
-    return patch
 
 
 def inference_service(p: Placement) -> Patch:
@@ -162,7 +109,8 @@ def scaled_object(p: Placement) -> Patch:
         Patch("keda.sh", "v1alpha1", "ScaledObject", "model"), p, naming.isvc(desc.name)
     )
     src = desc.source
-    patch.replace("/spec/scaleTargetRef/name", naming.predictor(desc.name), origin=patch.origin)
+    target = naming.llmisvc_workload(desc.name) if p.llmisvc else naming.predictor(desc.name)
+    patch.replace("/spec/scaleTargetRef/name", target, origin=patch.origin)
     patch.replace("/spec/minReplicaCount", p.min_replicas, origin=p.replicas_at("min"))
     patch.replace("/spec/maxReplicaCount", p.max_replicas, origin=p.replicas_at("max"))
     patch.replace(
@@ -225,14 +173,20 @@ def gateway_objects(p: Placement) -> list[Patch]:
 
 
 def monitoring_objects(p: Placement) -> list[Patch]:
-    desc = p.descriptor
-    isvc, served, ns = naming.isvc(desc.name), desc.model.served_name, p.namespace
-    alerts = desc.observability.alerts
+    isvc = naming.isvc(p.descriptor.name)
     monitor = _common(Patch("monitoring.coreos.com", "v1", "PodMonitor", "model"), p, isvc)
     _monitoring_labels(monitor, p)
     monitor.replace(
         pointer("spec", "selector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
     )
+    return [monitor, prometheus_rule(p), network_policy(p)]
+
+
+def prometheus_rule(p: Placement) -> Patch:
+    """The model's alerts (the same pointers in base/model and base/llmisvc)."""
+    desc = p.descriptor
+    isvc, served, ns = naming.isvc(desc.name), desc.model.served_name, p.namespace
+    alerts = desc.observability.alerts
     rule = _common(Patch("monitoring.coreos.com", "v1", "PrometheusRule", "model"), p, isvc)
     _monitoring_labels(rule, p)
     contract = contract_for(p.vllm_version or "")
@@ -247,12 +201,12 @@ def monitoring_objects(p: Placement) -> list[Patch]:
     if not promql.counts_errors(contract):
         # The release labels no request finished_reason="error": the alert could never fire.
         rule.remove("/spec/groups/0/rules/3")
-    return [monitor, rule, network_policy(p)]
+    return rule
 
 
 def network_policy(p: Placement) -> Patch:
     """Ingress from the gateway and Prometheus only; egress to DNS, traces and storage."""
-    env, isvc = p.environment, naming.isvc(p.descriptor.name)
+    isvc = naming.isvc(p.descriptor.name)
     policy = _common(Patch("networking.k8s.io", "v1", "NetworkPolicy", "model"), p, isvc)
     policy.replace(
         pointer("spec", "podSelector", "matchLabels", "serving.kserve.io/inferenceservice"), isvc
@@ -260,23 +214,7 @@ def network_policy(p: Placement) -> Patch:
     if kv_cache.COMPONENT in components(p):
         # Before egress rule 1 may be removed: the component's rule sits at a fixed index.
         kv_cache.select_redis(policy, p)
-    ns_label = ("namespaceSelector", "matchLabels", "kubernetes.io/metadata.name")
-    policy.replace(pointer("spec", "ingress", 0, "from", 0, *ns_label), env.gateway.proxy_namespace)
-    policy.replace(pointer("spec", "ingress", 1, "from", 0, *ns_label), env.prometheus.namespace)
-    phoenix = env.phoenix
-    if p.descriptor.observability.tracing and phoenix is not None and phoenix.namespace:
-        policy.replace(pointer("spec", "egress", 1, "to", 0, *ns_label), phoenix.namespace)
-        policy.replace(
-            pointer("spec", "egress", 1, "ports"), [{"protocol": "TCP", "port": phoenix.port}]
-        )
-    elif p.descriptor.observability.tracing and phoenix is not None:
-        # The trace sink is outside the cluster: allow its port to any destination.
-        policy.replace(
-            pointer("spec", "egress", 1), {"ports": [{"protocol": "TCP", "port": phoenix.port}]}
-        )
-    else:
-        policy.remove(pointer("spec", "egress", 1))
-    return policy
+    return policy_peers(policy, p)
 
 
 def security_policy(p: Placement) -> Patch:
@@ -416,6 +354,14 @@ def shared_kv_cache(p: Placement) -> list[Patch]:
 
 def components(p: Placement) -> list[str]:
     """The optional base components this placement uses, in a fixed order."""
+    if p.llmisvc:
+        # Traces and the CPU KV tier are fields of the LLMInferenceService itself; KServe's
+        # local model cache and the shared Redis tier serve InferenceServices only.
+        return [c for c in ("token-limits", "dashboard") if c in _common_components(p)]
+    return _common_components(p)
+
+
+def _common_components(p: Placement) -> list[str]:
     desc, pool = p.descriptor, p.pool
     chosen = []
     if desc.cache_enabled and pool is not None and pool.cache_node_group:
@@ -439,6 +385,17 @@ def app_patches(p: Placement) -> list[Patch]:
         "token-limits": token_limits,
         "dashboard": dashboard_object,
     }
+    if p.llmisvc:
+        return [
+            llmisvc.llm_inference_service(p),
+            scaled_object(p),
+            llmisvc.route(p),
+            security_policy(p),
+            llmisvc.monitor(p),
+            prometheus_rule(p),
+            llmisvc.network_policy(p),
+            *(extra[name](p) for name in components(p)),
+        ]
     return [
         inference_service(p),
         scaled_object(p),
@@ -459,7 +416,9 @@ def render_app(p: Placement) -> dict[str, bytes]:
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": [layout.relative(directory, layout.BASE_MODEL)],
+        "resources": [
+            layout.relative(directory, layout.BASE_LLMISVC if p.llmisvc else layout.BASE_MODEL)
+        ],
     }
     if chosen:
         kustomization["components"] = [

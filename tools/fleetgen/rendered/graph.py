@@ -13,6 +13,9 @@ from fleetgen.rendered.build import RenderedObject
 
 SERVED_FLAG = "--served-model-name="
 OTLP_FLAG = "--otlp-traces-endpoint="
+LLMISVC = "LLMInferenceService"
+# The kinds whose pods run vLLM.
+SERVING_KINDS = ("InferenceService", LLMISVC)
 
 
 @dataclass(slots=True)
@@ -44,6 +47,11 @@ class ClusterGraph:
     def of_kind(self, kind: str) -> Iterator[RenderedObject]:
         return iter(self.kinds.get(kind, ()))
 
+    def servers(self) -> Iterator[RenderedObject]:
+        """Every InferenceService and LLMInferenceService: the objects whose pods run vLLM."""
+        for kind in SERVING_KINDS:
+            yield from self.of_kind(kind)
+
 
 def graphs(objects: list[RenderedObject]) -> list[ClusterGraph]:
     found: dict[tuple[str, str], ClusterGraph] = {}
@@ -55,17 +63,29 @@ def graphs(objects: list[RenderedObject]) -> list[ClusterGraph]:
 
 
 def container(isvc: RenderedObject) -> dict[str, Any]:
-    model: dict[str, Any] = isvc.doc.get("spec", {}).get("predictor", {}).get("model", {})
+    """The vLLM container: the predictor's model, or an LLMInferenceService's `main`."""
+    spec = isvc.doc.get("spec", {})
+    if isvc.kind == LLMISVC:
+        containers = (spec.get("template") or {}).get("containers") or [{}]
+        main: dict[str, Any] = next(
+            (c for c in containers if c.get("name") == "main"), containers[0]
+        )
+        return main
+    model: dict[str, Any] = spec.get("predictor", {}).get("model", {})
     return model
 
 
 def served_name(isvc: RenderedObject) -> str | None:
-    """What vLLM serves as: the last --served-model-name (argparse keeps the last)."""
+    """What vLLM serves as: the last --served-model-name (argparse keeps the last). An
+    LLMInferenceService's preset passes spec.model.name before the container's own args."""
     names = [
         a[len(SERVED_FLAG) :]
         for a in container(isvc).get("args", [])
         if str(a).startswith(SERVED_FLAG)
     ]
+    if not names and isvc.kind == LLMISVC:
+        model = isvc.doc.get("spec", {}).get("model") or {}
+        return str(model.get("name") or isvc.name)
     return names[-1] if names else None
 
 

@@ -17,6 +17,7 @@ from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.domain import naming
 from fleetgen.domain.environment import Environment
+from fleetgen.knowledge.kserve import llmisvc
 from fleetgen.knowledge.runtime_contract import (
     RuntimeContract,
     contract_for,
@@ -24,6 +25,7 @@ from fleetgen.knowledge.runtime_contract import (
 )
 from fleetgen.rendered.build import RenderedObject, is_model_app
 from fleetgen.rendered.graph import (
+    LLMISVC,
     OTLP_FLAG,
     ClusterGraph,
     annotation,
@@ -33,6 +35,7 @@ from fleetgen.rendered.graph import (
     served_name,
     vllm_metrics,
 )
+from fleetgen.rendered.llmisvc_facts import llmisvc_port
 from fleetgen.rendered.provenance import Provenance
 
 # Labels Prometheus adds to every scraped series (target labels), on top of vLLM's own.
@@ -72,6 +75,8 @@ def check_routes(ctx: LinkContext) -> Iterator[Diagnostic]:
                 if h.get("name") == "x-ai-eg-model"
             ]
             for b, ref in enumerate(rule.get("backendRefs", [])):
+                if ref.get("kind") == llmisvc.POOL_KIND:
+                    continue  # an InferencePool: followed by rendered.llmisvc_links (FG762)
                 ptr = f"/spec/rules/{r}/backendRefs/{b}"
                 ns = ref.get("namespace") or route.namespace
                 backend = g.get("AIServiceBackend", ns, ref.get("name", ""))
@@ -143,7 +148,9 @@ def check_autoscaling(ctx: LinkContext) -> Iterator[Diagnostic]:
         spec = scaled.doc.get("spec", {})
         ref = spec.get("scaleTargetRef", {})
         owner = g.lookup("predictor", (scaled.namespace, ref.get("name")))
-        if owner is None or (ref.get("kind", "Deployment"), ref.get("apiVersion", "apps/v1")) != (
+        if any(s.app == scaled.app for s in g.of_kind(LLMISVC)):
+            pass  # the target of an LLMInferenceService's autoscaler: FG761
+        elif owner is None or (ref.get("kind", "Deployment"), ref.get("apiVersion", "apps/v1")) != (
             "Deployment",
             "apps/v1",
         ):
@@ -183,9 +190,9 @@ def _contract(isvc: RenderedObject) -> RuntimeContract | None:
 def _contracts(ctx: LinkContext, obj: RenderedObject) -> list[RuntimeContract]:
     """The vLLM versions an object's queries must work with: its app's, or the cluster's."""
     if is_model_app(obj.app):
-        isvcs = [i for i in ctx.graph.kinds.get("InferenceService", []) if i.app == obj.app]
+        isvcs = [i for i in ctx.graph.servers() if i.app == obj.app]
         return [c for c in map(_contract, isvcs) if c is not None]
-    every = {c.version: c for c in map(_contract, ctx.graph.of_kind("InferenceService")) if c}
+    every = {c.version: c for c in map(_contract, ctx.graph.servers()) if c}
     return list(every.values())
 
 
@@ -225,28 +232,16 @@ def check_metrics(ctx: LinkContext) -> Iterator[Diagnostic]:
 
 
 def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
-    """FG708: a PodMonitor selects predictor pods and scrapes vLLM's port."""
+    """FG708: a PodMonitor selects vLLM pods (a predictor's, or an LLMInferenceService's main
+    workload) and scrapes vLLM's port on them."""
     g = ctx.graph
     for monitor in g.of_kind("PodMonitor"):
         spec = monitor.doc.get("spec", {})
         wanted = (spec.get("selector") or {}).get("matchLabels") or {}
-        named = wanted.get("serving.kserve.io/inferenceservice")
-        candidates = (
-            [g.get("InferenceService", monitor.namespace, str(named))]
-            if named is not None
-            else list(g.of_kind("InferenceService"))
-        )
         selected = [
-            i
-            for i in candidates
-            if i is not None
-            and i.namespace == monitor.namespace
-            and wanted.items()
-            <= {
-                **labels(i),
-                "serving.kserve.io/inferenceservice": i.name,
-                "component": "predictor",
-            }.items()
+            (server, port)
+            for server, pod, port in _vllm_pods(g, monitor.namespace)
+            if wanted.items() <= pod.items()
         ]
         if not selected:
             yield _d(
@@ -254,17 +249,36 @@ def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
                 "FG708",
                 monitor,
                 "/spec/selector",
-                f"selector {wanted} matches no predictor pods",
+                f"selector {wanted} matches no vLLM pods",
             )
+        ports = {port for _, port in selected}
         for e, endpoint in enumerate(spec.get("podMetricsEndpoints", [])):
-            if endpoint.get("portNumber") != naming.VLLM_PORT:
+            if ports and endpoint.get("portNumber") not in ports:
                 yield _d(
                     ctx,
                     "FG708",
                     monitor,
                     f"/spec/podMetricsEndpoints/{e}",
-                    f"scrapes port {endpoint.get('portNumber') or endpoint.get('port')!r}, not {naming.VLLM_PORT}",
+                    f"scrapes port {endpoint.get('portNumber') or endpoint.get('port')!r}, "
+                    f"not {', '.join(map(str, sorted(ports)))}",
                 )
+
+
+def _vllm_pods(
+    g: ClusterGraph, namespace: str | None
+) -> Iterator[tuple[RenderedObject, dict[str, str], int]]:
+    """(owner, labels of its vLLM pods, vLLM's port) of every server in a namespace."""
+    for isvc in g.of_kind("InferenceService"):
+        if isvc.namespace == namespace:
+            pod = {
+                **labels(isvc),
+                "serving.kserve.io/inferenceservice": isvc.name,
+                "component": "predictor",
+            }
+            yield isvc, pod, naming.VLLM_PORT
+    for service in g.of_kind(LLMISVC):
+        if service.namespace == namespace:
+            yield service, llmisvc.pod_labels(service.name), llmisvc_port(service)
 
 
 def check_policies(ctx: LinkContext) -> Iterator[Diagnostic]:
@@ -347,7 +361,14 @@ def check_traces(ctx: LinkContext) -> Iterator[Diagnostic]:
     """FG711: every OTLP endpoint is the environment's Phoenix endpoint."""
     phoenix = ctx.env.phoenix.endpoint if ctx.env.phoenix else None
     for obj in ctx.graph.objects:
-        if obj.kind == "InferenceService":
+        if obj.kind == LLMISVC:
+            tracing = obj.doc.get("spec", {}).get("tracing") or {}
+            found = (
+                [("/spec/tracing/exporterEndpoint", str(tracing["exporterEndpoint"]))]
+                if "exporterEndpoint" in tracing
+                else []
+            )
+        elif obj.kind == "InferenceService":
             model = container(obj)
             found = [
                 (f"/spec/predictor/model/args/{i}", str(a)[len(OTLP_FLAG) :])

@@ -38,7 +38,7 @@ def _edge(obj: RenderedObject) -> str:
 
 def pinned_contracts(ctx: LinkContext, obj: RenderedObject) -> list[RuntimeContract]:
     """The releases a query must hold for: its model's, or every one pinned in the cluster."""
-    isvcs = list(ctx.graph.of_kind("InferenceService"))
+    isvcs = list(ctx.graph.servers())
     if is_model_app(obj.app):
         isvcs = [i for i in isvcs if i.app == obj.app]
     found: dict[str, RuntimeContract] = {}
