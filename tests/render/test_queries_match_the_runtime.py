@@ -22,7 +22,7 @@ from fleetgen.knowledge.runtime_contract import RuntimeContract, contract_for, k
 from fleetgen.loading.load import load_fleet
 from fleetgen.render.fileplan import build_plan
 from fleetgen.rendered.build import RenderedObject, is_model_app, render_fleet
-from fleetgen.rendered.graph import expressions
+from fleetgen.rendered.graph import SERVING_KINDS, container, expressions
 from fleetgen.rendered.promql_shape import metric_uses
 from tests.conftest import REPO, copy_example
 
@@ -75,8 +75,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedObject]:
 def _release_of_apps(objects: list[RenderedObject]) -> dict[str, RuntimeContract]:
     releases = {}
     for obj in objects:
-        if obj.kind == "InferenceService":
-            image = obj.doc["spec"]["predictor"]["model"]["image"]
+        if obj.kind in SERVING_KINDS:
+            image = container(obj)["image"]
             version = image.split(":", 1)[1].split("@", 1)[0].lstrip("v")
             contract = contract_for(version)
             assert contract is not None and contract.version == version, image

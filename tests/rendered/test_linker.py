@@ -293,24 +293,26 @@ def test_field_removed_in_a_newer_crd_version(tmp_path: Path) -> None:
     report = rendered_report(REPO, crds)
     hits = [d for d in report.diagnostics if d.code == "FG701"]
     assert {d.code for d in report.diagnostics} == {"FG701"}
-    base_line = next(
-        i
-        for i, text in enumerate(
-            (REPO / "base/model/aigatewayroute.yaml").read_text().splitlines(), 1
+    # Each serving API's base has its own route file.
+    base_lines = {
+        f"base/{base}/aigatewayroute.yaml": next(
+            i
+            for i, text in enumerate(
+                (REPO / f"base/{base}/aigatewayroute.yaml").read_text().splitlines(), 1
+            )
+            if text.strip() == "timeouts:"
         )
-        if text.strip() == "timeouts:"
-    )
+        for base in ("model", "llmisvc")
+    }
     # The base's own rule points at the base file; alias rules the generator adds point at
     # the descriptor that asked for the alias.
     for d in hits:
         assert "timeouts: unknown field 'timeouts'" in d.message
         if "/spec/rules/0/" in d.message:
-            assert (d.location.file, d.location.line) == (
-                "base/model/aigatewayroute.yaml",
-                base_line,
-            )
+            assert base_lines.get(d.location.file) == d.location.line, d.location
         else:
             assert d.location.file.startswith("fleet/")
+    assert {d.location.file for d in hits} >= set(base_lines)
     assert len({d.message.split(":")[0] for d in hits}) == 4  # every model's route
 
 
