@@ -19,10 +19,11 @@ def _broken_example(tmp_path: Path) -> Path:
     """The example with findings in every cluster: a base typo (FG701 per model app), a
     CEL violation (FG702 and FG704) and a kind without a schema (FG703)."""
     root = copy_example(tmp_path / "repo")
-    isvc = root / "base/model/inferenceservice.yaml"
-    isvc.write_text(
-        isvc.read_text().replace("      args:\n", "      argz: [--x]\n      args:\n", 1)
-    )
+    for base in ("base/model/inferenceservice.yaml", "base/llmisvc/llminferenceservice.yaml"):
+        server = root / base
+        server.write_text(
+            server.read_text().replace("      args:\n", "      argz: [--x]\n      args:\n", 1)
+        )
     backend = root / "base/model/aiservicebackend.yaml"
     backend.write_text(backend.read_text().replace("    kind: Backend", "    kind: Service", 1))
     return root
