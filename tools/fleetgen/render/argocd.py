@@ -24,6 +24,7 @@ PROJECT_WAVE = "-5"
 CLUSTER_KINDS = (("serving.kserve.io", "LocalModelCache"),)
 NAMESPACED_KINDS = (
     ("serving.kserve.io", "InferenceService"),
+    ("serving.kserve.io", "LLMInferenceService"),
     ("keda.sh", "ScaledObject"),
     ("gateway.envoyproxy.io", "Backend"),
     ("gateway.envoyproxy.io", "BackendTrafficPolicy"),
@@ -40,7 +41,12 @@ NAMESPACED_KINDS = (
 )
 # Argo CD resolves a manifest-generate-paths entry without a leading "/" against the app's
 # source path (argo-cd util/app/path GetSourceRefreshPaths): "." is the app's own overlay.
-MODEL_REFRESH_PATHS = (".", f"/{layout.BASE_MODEL}", "/base/components")
+MODEL_REFRESH_PATHS = (
+    ".",
+    f"/{layout.BASE_MODEL}",
+    f"/{layout.BASE_LLMISVC}",
+    "/base/components",
+)
 
 
 def app_project(env: Environment) -> dict[str, Any]:
