@@ -91,7 +91,7 @@ MUTATIONS = (
     ),
     Mutation(
         "FG725-refresh-path-typo",
-        ((PROD_A, ".;/base/model;/base/components", ".;/base/modle;/base/components"),),
+        ((PROD_A, ".;/base/model;/base/llmisvc;", ".;/base/modle;/base/llmisvc;"),),
         (("FG725", PROD_A, REFRESH), ("FG726", PROD_A, REFRESH)),
     ),
     Mutation(
@@ -99,15 +99,15 @@ MUTATIONS = (
         (
             (
                 PROD_A,
-                ": .;/base/model;/base/components",
-                ": '{{ .path.path }};/base/model;/base/components'",
+                ": .;/base/model;/base/llmisvc;/base/components",
+                ": '{{ .path.path }};/base/model;/base/llmisvc;/base/components'",
             ),
         ),
         (("FG725", PROD_A, REFRESH), ("FG726", PROD_A, REFRESH)),
     ),
     Mutation(
         "FG726-components-not-covered",
-        ((PROD_A, ".;/base/model;/base/components", ".;/base/model"),),
+        ((PROD_A, ";/base/llmisvc;/base/components", ";/base/llmisvc"),),
         (("FG726", PROD_A, REFRESH),),
     ),
     Mutation(

@@ -120,7 +120,7 @@ def test_applicationsets_fix_project_and_destination() -> None:
         "argocd.argoproj.io/manifest-generate-paths"
     ]
     # Relative entries resolve against the source path: "." is the app's own overlay.
-    assert paths.split(";") == [".", "/base/model", "/base/components"]
+    assert paths.split(";") == [".", "/base/model", "/base/llmisvc", "/base/components"]
     (generator,) = spec["generators"]
     assert generator["git"]["files"] == [{"path": "applicationsets/prod/prod-b/models/*/app.json"}]
 
