@@ -69,6 +69,8 @@ VALID: dict[JsonPathT, str] = {
     ("spec", "environments", "dev", "clusters", 0): "dev-a",
     ("spec", "environments", "dev", "gpuPool"): "l4",
     ("spec", "environments", "dev", "image"): "vllm/vllm-openai:v0.11.2",
+    ("spec", "serving", "baseRefs", 0): "kserve-config-llm-template",
+    ("spec", "serving", "pool"): "tiny-pool",
 }
 NAME_FIELDS = {
     ("metadata", "name"),
@@ -77,6 +79,8 @@ NAME_FIELDS = {
     ("spec", "gateway", "tenants", 0, "name"),
     ("spec", "environments", "dev", "clusters", 0),
     ("spec", "environments", "dev", "gpuPool"),
+    ("spec", "serving", "baseRefs", 0),
+    ("spec", "serving", "pool"),
 }
 _ITEM_EXTRAS: Mapping[JsonPathT, dict[str, Any]] = {
     ("spec", "gateway", "tenants"): {"tokens": 1000},
@@ -263,7 +267,7 @@ def test_applicationset_template_is_fixed_and_app_json_holds_plain_names(
             assert "{{" not in value, (path, value)
     apps = [p for p in files if p.endswith("/" + layout.APP_FILE)]
     fleet, _ = load_fleet(example_repo)
-    assert len(apps) == len(list(placements(fleet))) == 10
+    assert len(apps) == len(list(placements(fleet))) == 12
     for path in apps:
         record = json.loads(files[path])
         assert set(record) == {"app", "model", "team"}, path

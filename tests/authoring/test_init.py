@@ -45,7 +45,7 @@ def test_a_new_repository_passes_the_pr_check_and_takes_a_model(
     assert new.returncode == 0, new.stderr
     assert run_cli(["generate"], cwd=target).returncode == 0
     done = run_cli(["validate", "--all"], cwd=target)
-    assert done.returncode == 0 and "rendered 17 objects from 2 apps" in done.stderr, done.stderr
+    assert done.returncode == 0 and "rendered 18 objects from 2 apps" in done.stderr, done.stderr
     assert (
         target / "applicationsets" / "dev" / "dev-a" / "models" / "my-model" / "app.json"
     ).is_file()

@@ -22,12 +22,14 @@ ISVC = "base/model/inferenceservice.yaml"
 MIXTRAL = "fleet/mixtral-8x7b-instruct.yaml"
 PROD = "environments/prod/environment.yaml"
 TO_DEV = "    dev:\n      gpuPool: h100\n      replicas: {min: 1, max: 1}\n"
+QWEN = "fleet/qwen2-5-0-5b-instruct.yaml"
+QWEN_TO_ISVC = (QWEN, "      serving: {api: LLMInferenceService}", "      serving: {api: InferenceService}")
 BACKEND_PORT = ("base/model/backend.yaml", "      port: 80", "      port: 8080")
 
 # Edits a person makes, as (file, old, new); some break a reference, some are legitimate.
 EDITS: tuple[tuple[str, str, str], ...] = (
     (MIXTRAL, "    targetPerPod: 6", "    targetPerPod: 7"),
-    (MIXTRAL, "      clusters: [prod-b]", "      clusters: [prod-a]"),
+    (MIXTRAL, "      clusters: [prod-a, prod-b]", "      clusters: [prod-a]"),
     (MIXTRAL, "    servedName: mixtral-8x7b-instruct", "    servedName: mixtral-8x7b"),
     (MIXTRAL, "  environments:\n    staging:", "  environments:\n" + TO_DEV + "    staging:"),
     (ISVC, "      args:\n", "      argz: [--oops]\n      args:\n"),
@@ -52,7 +54,8 @@ def _apply(root: Path, edit: tuple[str, str, str]) -> None:
     text = path.read_text()
     if old in text:
         path.write_text(text.replace(old, new, 1))
-    elif new in text:  # the edit is in: the same step undoes it
+    else:  # the edit is in: the same step undoes it
+        assert new in text, f"{rel} no longer holds {old!r}: the edit table is stale"
         path.write_text(text.replace(new, old, 1))
 
 
@@ -92,12 +95,12 @@ def test_one_descriptor_edit_rechecks_only_its_clusters(
     _apply(repo, BACKEND_PORT)  # every Backend misses its Service, in every cluster
     first = _run(repo, results, monkeypatch)
     assert not any("unchanged since a recorded run" in n for n in first.notes)
-    assert not any("llm-dev/mixtral" in d.message for d in first.diagnostics)
-    _apply(repo, EDITS[3])  # mixtral (staging-a, prod-b) joins dev-a: prod-a is untouched
+    assert not any("llm-dev/qwen" in d.message for d in first.diagnostics)
+    _apply(repo, QWEN_TO_ISVC)  # qwen (dev-a, staging-a) gets a Backend in dev: prod is untouched
     second = _run(repo, results, monkeypatch)
-    assert "1 of 4 clusters unchanged since a recorded run: their findings reused" in (second.notes)
+    assert "2 of 4 clusters unchanged since a recorded run: their findings reused" in second.notes
     assert any(
-        d.code == "FG704" and "llm-dev/mixtral-8x7b-instruct" in d.message
+        d.code == "FG704" and "llm-dev/qwen2-5-0-5b-instruct" in d.message
         for d in second.diagnostics
     )
     assert _findings(second) == _findings(_run(repo, "", monkeypatch))
