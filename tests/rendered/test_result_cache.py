@@ -23,7 +23,11 @@ MIXTRAL = "fleet/mixtral-8x7b-instruct.yaml"
 PROD = "environments/prod/environment.yaml"
 TO_DEV = "    dev:\n      gpuPool: h100\n      replicas: {min: 1, max: 1}\n"
 QWEN = "fleet/qwen2-5-0-5b-instruct.yaml"
-QWEN_TO_ISVC = (QWEN, "      serving: {api: LLMInferenceService}", "      serving: {api: InferenceService}")
+QWEN_TO_ISVC = (
+    QWEN,
+    "      serving: {api: LLMInferenceService}",
+    "      serving: {api: InferenceService}",
+)
 BACKEND_PORT = ("base/model/backend.yaml", "      port: 80", "      port: 8080")
 
 # Edits a person makes, as (file, old, new); some break a reference, some are legitimate.
