@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetgen.app import repository_urls
-from fleetgen.argocd.run import check_repository
+from fleetgen.argocd.run import check_repository, repository_urls
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.loading.load import load_fleet
 from tests.conftest import REPO, RunCli, copy_example, crds_dir

@@ -99,8 +99,9 @@ def test_plan_between_two_commits_and_from_a_shallow_clone(
     for where, args in ((repo, ["--base", base, "--head", head]), (clone, ["--base", base])):
         result = run_cli(["plan", *args], cwd=where)
         assert result.returncode == 0, result.stdout + result.stderr
+        # Both the per-environment list and the expanded Applications name them.
         changed = sorted(
-            line.split()[1] for line in result.stdout.splitlines() if line.startswith("  ~ ")
+            {line.split()[1] for line in result.stdout.splitlines() if line.startswith("  ~ ")}
         )
         assert changed == [
             "dev-dev-a-qwen2-5-0-5b-instruct",
@@ -175,3 +176,63 @@ def test_plan_notes_what_a_change_costs_and_a_loss_it_repairs(repo: Path, run_cl
         "have no pricePerGpuHour\n" in notes
     )
     assert "prod failure budget: losing prod-a" not in notes
+
+
+def _applications(out: str) -> list[str]:
+    """The lines of the plan's expanded-Applications section."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Argo CD Applications"))
+    section = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        section.append(line.strip())
+    return section
+
+
+def test_a_platform_change_lists_the_platform_application(repo: Path, run_cli: RunCli) -> None:
+    env = repo / "environments" / "staging" / "environment.yaml"
+    edit(env, "hostnames: [llm.staging.example.com]", "hostnames: [chat.staging.example.com]")
+    result = run_cli(["plan", "--base", "main"], cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    # No model app changed, but the staging platform Application renders another Gateway.
+    assert "No Argo CD application changes." not in out
+    assert "Argo CD Applications, both revisions expanded: 0 added, 1 changed, 0 removed" in out
+    assert _applications(out) == [
+        "~ staging-staging-a-platform → https://staging-a.k8s.example.com/llm: manifests"
+    ]
+
+
+def test_a_new_placement_and_a_new_revision_show_in_the_expanded_applications(
+    repo: Path, run_cli: RunCli
+) -> None:
+    desc = repo / "fleet" / "qwen2-5-0-5b-instruct.yaml"
+    edit(desc, "    staging: {}\n", "    staging: {}\n    prod: {}\n")
+    env = repo / "environments" / "dev" / "environment.yaml"
+    edit(env, "    targetRevision: main\n", "    targetRevision: release-1\n")
+    result = run_cli(["plan", "--base", "main"], cwd=repo)
+    section = _applications(result.stdout)
+    assert "+ prod-prod-a-qwen2-5-0-5b-instruct → https://prod-a.k8s.example.com/llm" in section
+    assert "+ prod-prod-b-qwen2-5-0-5b-instruct → https://prod-b.k8s.example.com/llm" in section
+    # Every dev Application now reads another revision: the definition changed, not the build.
+    dev = [line for line in section if line.startswith("~ dev-")]
+    assert dev and all(line.endswith(": spec.source.targetRevision") for line in dev), section
+    assert not [line for line in section if line.startswith("~ staging-")], section
+    # The root Application comes from .fleetgen.yaml in both revisions: it is not "added";
+    # it changes because the ApplicationSets it syncs changed.
+    assert "~ fleet-root → https://kubernetes.default.svc/argocd: manifests" in section
+
+
+def test_the_markdown_plan_lists_the_expanded_applications(repo: Path, run_cli: RunCli) -> None:
+    env = repo / "environments" / "staging" / "environment.yaml"
+    edit(env, "hostnames: [llm.staging.example.com]", "hostnames: [chat.staging.example.com]")
+    result = run_cli(["plan", "--base", "main", "--format", "markdown"], cwd=repo)
+    assert (
+        "#### Argo CD Applications, both revisions expanded: 0 added, 1 changed, 0 removed"
+        in result.stdout
+    )
+    assert (
+        "- `~ staging-staging-a-platform → https://staging-a.k8s.example.com/llm: manifests`"
+        in result.stdout
+    )

@@ -102,17 +102,9 @@ def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[
     return found
 
 
-def repository_urls(fleet: Fleet) -> set[str]:
-    """The URLs Argo CD reads this repository by (environments and the root Application)."""
-    urls = {env.argocd.repo_url for env in fleet.environments.values()}
-    if fleet.bootstrap is not None:
-        urls.add(fleet.bootstrap.repo_url)
-    return urls
-
-
 def _argocd(root: Path, fleet: Fleet, notes: list[str]) -> list[Diagnostic]:
     """The committed tree as Argo CD reads it: ApplicationSets expanded, then FG720-FG732."""
-    from fleetgen.argocd.run import check_repository
+    from fleetgen.argocd.run import check_repository, repository_urls
 
     result = check_repository(root, repository_urls(fleet))
     notes.extend(result.notes)
@@ -141,11 +133,12 @@ def _deletion_guard(root: Path, fleet: Fleet, base: str, max_drop: float) -> lis
     import tempfile
 
     from fleetgen.core.gitref import export_revision
+    from fleetgen.loading.config import CONFIG_FILE
     from fleetgen.loading.load import load_fleet
     from fleetgen.review.compare import deletion_guard
 
     with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:
-        base_fleet, _ = load_fleet(export_revision(root, base, Path(tmp)))
+        base_fleet, _ = load_fleet(export_revision(root, base, Path(tmp), files=(CONFIG_FILE,)))
     return list(deletion_guard(base_fleet, fleet, max_drop=max_drop))
 
 
@@ -296,10 +289,14 @@ def plan(root: Path, base: str, head: str | None, *, max_drop: float) -> PlanRes
     import tempfile
 
     from fleetgen.core.gitref import export_revision
+    from fleetgen.loading.config import CONFIG_FILE
     from fleetgen.review.run import compare
 
     root = root.resolve()
     with tempfile.TemporaryDirectory(prefix="fleetgen-rev-") as tmp:
-        base_root = export_revision(root, base, Path(tmp) / "base")
-        head_root = root if head is None else export_revision(root, head, Path(tmp) / "head")
+        config = (CONFIG_FILE,)  # the root Application and repository settings
+        base_root = export_revision(root, base, Path(tmp) / "base", files=config)
+        head_root = (
+            root if head is None else export_revision(root, head, Path(tmp) / "head", files=config)
+        )
         return compare(base_root, head_root, max_drop=max_drop, labels=(base, head or "work tree"))

@@ -16,8 +16,9 @@ from fleetgen.argocd.model import BOOTSTRAP_WAVE, App, Project, wave_of
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.domain import layout
+from fleetgen.loading.fleet import Fleet
 
-__all__ = ["ArgoResult", "check_repository", "load_snapshot"]
+__all__ = ["ArgoResult", "check_repository", "load_snapshot", "repository_urls"]
 
 MAX_DEPTH = 4  # app of apps of apps...
 
@@ -80,6 +81,14 @@ class _Loader:
                 self.add(
                     doc, app.wave if app.wave != BOOTSTRAP_WAVE else wave_of(doc.data), depth + 1
                 )
+
+
+def repository_urls(fleet: Fleet) -> set[str]:
+    """The URLs Argo CD reads this repository by (environments and the root Application)."""
+    urls = {env.argocd.repo_url for env in fleet.environments.values()}
+    if fleet.bootstrap is not None:
+        urls.add(fleet.bootstrap.repo_url)
+    return urls
 
 
 def load_snapshot(root: Path, urls: Collection[str]) -> tuple[Snapshot, list[Diagnostic], int]:

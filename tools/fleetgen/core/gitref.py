@@ -10,8 +10,9 @@ from fleetgen.core.errors import UsageError
 INPUT_DIRS = ("fleet", "environments", "base")
 
 
-def export_revision(root: Path, ref: str, dest: Path) -> Path:
-    """Write the input directories of `ref` into `dest` (works in shallow clones too)."""
+def export_revision(root: Path, ref: str, dest: Path, files: tuple[str, ...] = ()) -> Path:
+    """Write the input directories of `ref`, and the named top-level `files` it holds (the
+    repository's configuration), into `dest` (works in shallow clones too)."""
     import git  # lazy: gitpython costs ~50 ms to import
 
     try:
@@ -31,6 +32,14 @@ def export_revision(root: Path, ref: str, dest: Path) -> Path:
             tree = tree / prefix.as_posix()
         except KeyError as exc:
             raise UsageError(f"{prefix} does not exist at {ref}") from exc
+    for name in files:
+        try:
+            blob = tree / name
+        except KeyError:
+            continue
+        if blob.type == "blob":
+            dest.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(blob.data_stream.read())
     for top in INPUT_DIRS:
         try:
             subtree = tree / top

@@ -6,6 +6,7 @@ import re
 from itertools import groupby
 
 from fleetgen.report.reporters import text as diagnostics_text
+from fleetgen.review.argo_apps import ArgoAppChange
 from fleetgen.review.run import PlanResult
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
@@ -17,13 +18,30 @@ def _counts(result: PlanResult, env: str) -> str:
     return ", ".join(parts)
 
 
+def _applications_heading(changes: tuple[ArgoAppChange, ...]) -> str:
+    counts = ", ".join(
+        f"{sum(c.status == s for c in changes)} {s}" for s in ("added", "changed", "removed")
+    )
+    return f"Argo CD Applications, both revisions expanded: {counts}"
+
+
+def _application_line(change: ArgoAppChange) -> str:
+    what = f"{change.name} → {change.destination}" if change.destination else change.name
+    if change.status == "changed":
+        what += f": {', '.join(change.reasons)}"
+    return f"{_SIGN[change.status]} {what}"
+
+
 def text(result: PlanResult) -> str:
     out = [f"fleetgen plan: {result.base} → {result.head}"]
-    if not result.apps:
+    if not result.apps and not result.applications:
         out.append("No Argo CD application changes.")
     for env, apps in groupby(result.apps, key=lambda a: a.key.env):
         out.append(f"\nenvironment {env}: {_counts(result, env)}")
         out.extend(f"  {_SIGN[a.status]} {a.key.name}" for a in apps)
+    if result.applications:
+        out.append("\n" + _applications_heading(result.applications))
+        out.extend(f"  {_application_line(c)}" for c in result.applications)
     if result.notes:
         out.append("\nNotes:")
         out.extend(f"  - {note}" for note in result.notes)
@@ -72,7 +90,7 @@ def _diff_block(diff: str) -> str:
 
 def _markdown(result: PlanResult, diffs: list[str | None], *, omitted: int) -> str:
     out = [PLAN_MARKER, f"### fleetgen plan: `{result.base}` → `{result.head}`", ""]
-    if not result.apps:
+    if not result.apps and not result.applications:
         out.append("No Argo CD application changes.")
     index = {id(app): n for n, app in enumerate(result.apps)}
     for env, group in groupby(result.apps, key=lambda a: a.key.env):
@@ -89,6 +107,11 @@ def _markdown(result: PlanResult, diffs: list[str | None], *, omitted: int) -> s
             out.append(block if block is not None else "_Diff left out: the comment size limit._")
             out.append("</details>")
             out.append("")
+    if result.applications:
+        out.append(f"#### {_applications_heading(result.applications)}")
+        out.append("")
+        out.extend(f"- `{_application_line(c)}`" for c in result.applications)
+        out.append("")
     if omitted and result.apps:
         out.append(
             f"_{omitted} diff(s) left out to fit a comment: "

@@ -8,10 +8,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleetgen.argocd.run import repository_urls
 from fleetgen.core import progress
 from fleetgen.core.diagnostics import Report
 from fleetgen.loading.load import load_fleet
 from fleetgen.render.fileplan import FilePlan, build_plan
+from fleetgen.review.argo_apps import ArgoAppChange, application_changes, expanded_applications
 from fleetgen.review.compare import AppKey, app_delta, app_files, deletion_guard, notes
 
 
@@ -29,6 +31,7 @@ class PlanResult:
     apps: tuple[AppDiff, ...]
     notes: tuple[str, ...]
     report: Report
+    applications: tuple[ArgoAppChange, ...] = ()  # the expanded Argo CD Applications that differ
 
 
 def _tree_hash(directory: Path) -> str:
@@ -96,10 +99,15 @@ def compare(
             text = _diff(_render(trees["a"], key), _render(trees["b"], key), key)
             if text:
                 diffs.append(AppDiff(key, "changed", text))
+        urls = repository_urls(base_fleet) | repository_urls(head_fleet)
+        applications = application_changes(
+            expanded_applications(trees["a"], urls), expanded_applications(trees["b"], urls)
+        )
     return PlanResult(
         base=labels[0],
         head=labels[1],
         apps=tuple(sorted(diffs, key=lambda d: d.key)),
         notes=tuple(notes(base_fleet, head_fleet)),
         report=Report.of(head_diags),
+        applications=applications,
     )
