@@ -21,6 +21,8 @@ def _type(root: Mapping[str, Any], node: Mapping[str, Any]) -> str:
         return f"`{node['const']}`"
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
+    if "anyOf" in node and "type" not in node:
+        return " \\| ".join(_type(root, branch) for branch in node["anyOf"])
     kind = str(node.get("type", "any"))
     if kind == "array":
         return f"list of {_type(root, node.get('items', {}))}"

@@ -16,6 +16,7 @@ from fleetgen.checks import (
     policy,
     references,
     resilience,
+    rollout,
     runtime,
     uniqueness,
 )
@@ -44,6 +45,7 @@ CHECKS: tuple[Check, ...] = (
     capacity.check_capacity,
     resilience.check_failure_budget,
     cost.check_cost,
+    rollout.check_rollout,
     runtime.check_runtime,
     kv_cache.check_kv_cache,
     metric_semantics.check_metric_semantics,

@@ -82,6 +82,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG433", "failure-budget-too-large", E, "The failure budget loses every cluster"),
     ("FG434", "team-cost-over-budget", W, "A team's monthly GPU cost at max exceeds its budget"),
     ("FG435", "cost-unpriced-pool", W, "A team with a budget uses a pool without a price"),
+    ("FG436", "rollout-app-unmatched", E, "A model app falls in no rollout step"),
+    ("FG437", "rollout-app-in-two-steps", E, "A model app falls in more than one rollout step"),
+    ("FG438", "rollout-step-empty", E, "A rollout step selects no model app"),
+    ("FG439", "rollout-without-progressive-syncs", E, "A rollout without progressive syncs on"),
+    ("FG440", "rollout-unknown-cluster", E, "A rollout step names a cluster the env lacks"),
+    ("FG441", "rollout-unknown-model", E, "A rollout canary names a model the env lacks"),
     # 5xx: autoscaling and runtime contract
     ("FG501", "replica-bounds", E, "minReplicas is greater than maxReplicas"),
     ("FG502", "scale-to-zero", E, "Scale to zero needs an explicit opt-in and activation"),

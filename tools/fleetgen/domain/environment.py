@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fleetgen.domain.model import Source
+from fleetgen.domain.rollout import Rollout, rollout_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,7 @@ class Environment:
     source: Source
     failure_budget: int = 0  # clusters the environment must survive losing at once
     cost: Cost = Cost(730.0, MappingProxyType({}))
+    rollout: Rollout | None = None  # progressive rollout over its clusters; None: all at once
 
     @property
     def production(self) -> bool:
@@ -294,4 +296,5 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             hours_per_month=float(spec["cost"]["hoursPerMonth"]),
             team_monthly_budgets=_frozen(spec["cost"].get("teamMonthlyBudgets")),
         ),
+        rollout=rollout_from(spec.get("rollout")),
     )

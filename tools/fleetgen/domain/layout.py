@@ -50,6 +50,11 @@ def applicationset_file(env: str, cluster: str) -> str:
     return f"{GENERATED_ROOT}/{env}-{cluster}.yaml"
 
 
+def rollout_applicationset_file(env: str) -> str:
+    """The one ApplicationSet of an environment that rolls out cluster by cluster."""
+    return f"{GENERATED_ROOT}/{env}-models.yaml"
+
+
 # The root Application and its AppProject: applied by hand once, never synced by the root.
 # No "-" in the name, so no environment-cluster ApplicationSet file can take it.
 BOOTSTRAP_FILE = f"{GENERATED_ROOT}/bootstrap.yaml"

@@ -69,6 +69,11 @@ def applicationset(env: str, cluster: str) -> str:
     return f"{env}-{cluster}-models"
 
 
+def rollout_applicationset(env: str) -> str:
+    """The ApplicationSet of all model apps of an environment with a progressive rollout."""
+    return f"{env}-models"
+
+
 def limits_exceeded(model: str, namespace: str) -> list[str]:
     """Messages for every derived name of `model` in `namespace` that is too long."""
     problems = []

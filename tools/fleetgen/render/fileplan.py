@@ -72,8 +72,13 @@ def build_plan(fleet: Fleet, *, jobs: int | None = None) -> FilePlan:
             path = layout.cluster_apps_file(env.name, cluster.name)
             files[path] = dump_yaml_documents(apps, header=header)
             entry_points.append(path)
-            path = layout.applicationset_file(env.name, cluster.name)
-            files[path] = dump_yaml(argocd.application_set(env, cluster), header=header)
+            if env.rollout is None:
+                path = layout.applicationset_file(env.name, cluster.name)
+                files[path] = dump_yaml(argocd.application_set(env, cluster), header=header)
+                entry_points.append(path)
+        if env.rollout is not None:
+            path = layout.rollout_applicationset_file(env.name)
+            files[path] = dump_yaml(argocd.rollout_application_set(env, env.rollout), header=header)
             entry_points.append(path)
     files[f"{layout.GENERATED_ROOT}/kustomization.yaml"] = dump_yaml(
         argocd.bootstrap(entry_points),
