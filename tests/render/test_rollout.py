@@ -13,8 +13,7 @@ import pytest
 import yaml
 
 from fleetgen import app
-from fleetgen.app import repository_urls
-from fleetgen.argocd.run import load_snapshot
+from fleetgen.argocd.run import load_snapshot, repository_urls
 from fleetgen.domain.rollout import Expression, SyncStep, selecting
 from fleetgen.kube.schema_store import SchemaStore
 from fleetgen.loading.load import load_fleet
