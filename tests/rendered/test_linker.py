@@ -97,7 +97,7 @@ MUTATIONS = (
     Mutation(
         # An extra arg in the base shifts the tracing component's arg past the index the
         # generator fills: vLLM then serves another name and traces to a placeholder.
-        "FG705-FG711-served-name-appended-in-base",
+        "FG705-FG711-FG970-served-name-appended-in-base",
         (
             (
                 ISVC,
@@ -108,6 +108,7 @@ MUTATIONS = (
         (
             ("FG705", "fleet/mixtral-8x7b-instruct.yaml", "servedName:"),
             ("FG711", "fleet/llama-3-1-8b-instruct.yaml", None),
+            ("FG970", ISVC, "--served-model-name=something-else"),
         ),
     ),
     Mutation(

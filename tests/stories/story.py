@@ -109,3 +109,16 @@ def run_change(root: Path, change: Change) -> Report:
 
 def story_id(story: Story | Change) -> str:
     return story.says[:60]
+
+
+def covered_codes() -> set[str]:
+    """Every code some story in tests/stories proves (for the every-code-has-a-case test)."""
+    import importlib
+
+    found: set[str] = set()
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"tests.stories.{path.stem}")
+        for value in vars(module).values():
+            if isinstance(value, tuple):
+                found.update(s.code for s in value if isinstance(s, Story))
+    return found

@@ -81,6 +81,7 @@ def validate(options: ValidateOptions) -> Report:
         diags.extend(result.diagnostics)
         notes.extend(result.notes)
         diags.extend(_entry_points(fleet, dirs, notes))
+        diags.extend(_patch_landings(root, fleet))
         if options.in_sync:
             diags.extend(_argocd(root, fleet, notes))
     elif options.rendered:
@@ -100,6 +101,14 @@ def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[
     found = check_entry_points(files, schema_store(dirs, DEFAULT_KUBERNETES_VERSION))
     notes.append(f"Argo CD objects: {len(entry_point_files(files))} entry-point file(s) checked")
     return found
+
+
+def _patch_landings(root: Path, fleet: Fleet) -> list[Diagnostic]:
+    """FG970: the overlays' index-addressed patches still land on their base items."""
+    from fleetgen.render.fileplan import build_plan
+    from fleetgen.rendered.patch_landing import check_patch_landings
+
+    return check_patch_landings(root, build_plan(fleet).files)
 
 
 def _argocd(root: Path, fleet: Fleet, notes: list[str]) -> list[Diagnostic]:

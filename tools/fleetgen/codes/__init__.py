@@ -173,6 +173,8 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         E,
         "A rendered CRD's validation rules are too expensive for the API server",
     ),
+    # 9xx: the platform graph (wiring across components)
+    ("FG970", "patch-lands-elsewhere", E, "An index-addressed patch no longer lands on its item"),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
     ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),

@@ -40,7 +40,10 @@ class Unsupported(Exception):
 @cache
 def _load_yaml(path: Path) -> tuple[Any, ...]:
     text = path.read_text(encoding="utf-8")
-    return tuple(d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None)
+    try:
+        return tuple(d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None)
+    except yaml.YAMLError as exc:  # kustomize then builds it and says what is wrong, where
+        raise Unsupported(f"{path}: not YAML ({exc})") from exc
 
 
 class _Tree:
@@ -66,7 +69,10 @@ def _kustomization(directory: Path, tree: _Tree) -> dict[str, Any]:
     planned = tree.planned_bytes(path)
     if planned is not None:
         # Generated overlays are read once each: parsed, never cached.
-        loaded = yaml.load(planned, Loader=yaml.CSafeLoader)
+        try:
+            loaded = yaml.load(planned, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError as exc:
+            raise Unsupported(f"{path}: not YAML ({exc})") from exc
         data = loaded if loaded is not None else {}
     elif not path.is_file():
         raise Unsupported(f"{directory}: no kustomization.yaml")
