@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ import yaml
 
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic, Location
-from fleetgen.loading.yaml_source import ParsedFile, parse
 from fleetgen.rendered import fastrender
+from fleetgen.rendered.provenance import parsed_base
 
 __all__ = ["check_patch_landings"]
 
@@ -85,17 +84,8 @@ def _walk(doc: Any, parts: list[str]) -> tuple[bool, Any]:
     return True, node
 
 
-@cache
-def _parsed(path: Path, rel: str) -> ParsedFile | None:
-    try:
-        result = parse(path.read_bytes(), rel)
-    except OSError:
-        return None
-    return result if isinstance(result, ParsedFile) else None
-
-
 def _where(root: Path, origin: str, parts: list[str]) -> Location:
-    parsed = _parsed(root / origin, origin)
+    parsed = parsed_base(root / origin, origin)
     if parsed is None:
         return Location(origin)
     keys: list[str | int] = [int(p) if p.isdigit() else p for p in parts]

@@ -63,7 +63,7 @@ class Provenance:
         if obj.app in self.pending:
             self.add(obj.app, self.pending.pop(obj.app)())
         patch = self.patches.get((obj.app, obj.kind, obj.name))
-        base = _parsed(self.root / obj.base_file, obj.base_file) if obj.base_file else None
+        base = parsed_base(self.root / obj.base_file, obj.base_file) if obj.base_file else None
         parts = _parts(pointer)
         if patch is not None:
             written = {op["path"] for op in patch.ops}
@@ -89,7 +89,7 @@ class Provenance:
 
 
 @cache
-def _parsed(path: Path, rel: str) -> ParsedFile | None:
+def parsed_base(path: Path, rel: str) -> ParsedFile | None:
     try:
         result = parse(path.read_bytes(), rel)
     except OSError:
