@@ -412,3 +412,16 @@ DEDICATED = {
 
 def covered_codes() -> set[str]:
     return {code for m in MUTATIONS for code, _, _ in m.expect} | DEDICATED
+
+
+def test_a_failed_build_names_repository_paths_only(tmp_path: Path) -> None:
+    """kustomize's message names the scratch copy and the checkout by absolute path; the
+    finding must say the file as the repository does, so it reads the same on every machine."""
+    root = copy_example(tmp_path / "repo")
+    apply(root, next(m for m in MUTATIONS if m.id == "FG700-base-names-a-missing-file"))
+    failed = [d for d in rendered_report(root, crds_dir()).diagnostics if d.code == "FG700"]
+    assert failed
+    for finding in failed:
+        assert "fleetgen-render-" not in finding.message, finding.message
+        assert str(tmp_path) not in finding.message, finding.message
+        assert "base/model/missing.yaml" in finding.message, finding.message

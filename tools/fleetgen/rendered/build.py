@@ -151,7 +151,7 @@ def render_fleet(
             try:
                 docs = load_manifests(build(scratch / app), source=app)
             except (KustomizeError, ManifestError) as exc:
-                part.failures.append((app, str(exc)))
+                part.failures.append((app, _repository_relative(str(exc), scratch, root)))
                 return part
             for doc in docs:
                 _, base = _strip(doc, app)
@@ -187,6 +187,14 @@ def render_fleet(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             result = _merge(pool.map(one_cluster, sorted(groups)))
     return result
+
+
+def _repository_relative(message: str, scratch: Path, root: Path) -> str:
+    """kustomize names the files it read by absolute path: the scratch copy and, through the
+    base/ link, the checkout. Say them as repository paths, as every other finding does."""
+    for prefix in {str(scratch), str(scratch.resolve()), str(root.resolve())}:
+        message = message.replace(prefix + "/", "").replace(prefix, ".")
+    return message
 
 
 def _merge(parts: Iterable[RenderedFleet]) -> RenderedFleet:
