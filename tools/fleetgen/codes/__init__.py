@@ -174,6 +174,32 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         "A rendered CRD's validation rules are too expensive for the API server",
     ),
     # 9xx: the platform graph (wiring across components)
+    (
+        "FG910",
+        "container-port-undeclared",
+        E,
+        "A process listens on a port its container does not declare",
+    ),
+    ("FG911", "probe-port", E, "A probe checks a port the process does not listen on"),
+    (
+        "FG912",
+        "named-port-missing",
+        E,
+        "A probe, monitor, Service or policy names an undeclared port",
+    ),
+    (
+        "FG913",
+        "service-target-port",
+        E,
+        "A Service or pool sends traffic to a port nothing listens on",
+    ),
+    ("FG914", "metrics-path", E, "A PodMonitor scrapes vLLM on another path than /metrics"),
+    (
+        "FG915",
+        "ingress-port",
+        E,
+        "A NetworkPolicy admits a port the selected pods do not listen on",
+    ),
     ("FG970", "patch-lands-elsewhere", E, "An index-addressed patch no longer lands on its item"),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),

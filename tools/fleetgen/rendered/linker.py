@@ -31,11 +31,10 @@ from fleetgen.rendered.graph import (
     annotation,
     container,
     expressions,
-    labels,
     served_name,
     vllm_metrics,
 )
-from fleetgen.rendered.llmisvc_facts import llmisvc_port
+from fleetgen.rendered.pods import server_pods
 from fleetgen.rendered.provenance import Provenance
 
 # Labels Prometheus adds to every scraped series (target labels), on top of vLLM's own.
@@ -253,6 +252,8 @@ def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
             )
         ports = {port for _, port in selected}
         for e, endpoint in enumerate(spec.get("podMetricsEndpoints", [])):
+            if endpoint.get("portNumber") is None and endpoint.get("port") is not None:
+                continue  # a named port: FG912 checks the pods declare it
             if ports and endpoint.get("portNumber") not in ports:
                 yield _d(
                     ctx,
@@ -268,17 +269,9 @@ def _vllm_pods(
     g: ClusterGraph, namespace: str | None
 ) -> Iterator[tuple[RenderedObject, dict[str, str], int]]:
     """(owner, labels of its vLLM pods, vLLM's port) of every server in a namespace."""
-    for isvc in g.of_kind("InferenceService"):
-        if isvc.namespace == namespace:
-            pod = {
-                **labels(isvc),
-                "serving.kserve.io/inferenceservice": isvc.name,
-                "component": "predictor",
-            }
-            yield isvc, pod, naming.VLLM_PORT
-    for service in g.of_kind(LLMISVC):
-        if service.namespace == namespace:
-            yield service, llmisvc.pod_labels(service.name), llmisvc_port(service)
+    for pod in server_pods(g):
+        if pod.namespace == namespace and pod.listen is not None:
+            yield pod.owner, pod.labels, pod.listen.number
 
 
 def check_policies(ctx: LinkContext) -> Iterator[Diagnostic]:

@@ -28,6 +28,7 @@ from fleetgen.rendered.build import RenderedObject, render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.metric_semantics import check_semantics
+from fleetgen.rendered.port_links import check_ports
 from fleetgen.rendered.provenance import Provenance, provenance
 from fleetgen.rendered.result_cache import ClusterFindings, cluster_keys, load, results_dir, save
 
@@ -252,6 +253,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
             context = LinkContext(graph, env, where)
             result.diagnostics.extend(link(context))
             result.diagnostics.extend(check_semantics(context))
+            result.diagnostics.extend(check_ports(context))
     progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
 
 
