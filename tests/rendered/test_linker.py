@@ -407,7 +407,9 @@ DEDICATED = {
     "FG717",
     "FG718",
     "FG790",
-}  # FG717/718: test_api_server_semantics; FG790: test_cel_cost
+    "FG760",
+    "FG768",
+}  # FG717/718: test_api_server_semantics; FG790: test_cel_cost; FG760/768: test_llmisvc_links
 
 
 def covered_codes() -> set[str]:

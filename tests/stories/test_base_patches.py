@@ -73,6 +73,7 @@ STORIES = (
         "FG970",
         LLMISVC,
         "--enable-prefix-caching",
+        also=frozenset({"FG764"}),  # the overwritten slot leaves --gpu-memory-utilization twice
     ),
     Story(
         "A platform engineer removes the GPU memory placeholder from the base args: the "

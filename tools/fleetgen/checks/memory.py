@@ -34,7 +34,8 @@ def check_model_facts(fleet: Fleet) -> Iterator[Diagnostic]:
                 or "give model.architecture instead, or see `fleetgen catalog`",
             )
         gpus = rt.tensor_parallel * rt.pipeline_parallel
-        if desc.resources.gpus_per_replica != gpus:
+        # With data-local ranks (LLMInferenceService) a pod holds more: FG411 checks that.
+        if desc.resources.gpus_per_replica != gpus and desc.serving.data_local is None:
             yield diag(
                 "FG401",
                 f"gpusPerReplica is {desc.resources.gpus_per_replica}, but tensor x pipeline "
@@ -102,7 +103,7 @@ def check_fit(fleet: Fleet) -> Iterator[Diagnostic]:
             if desc.resources.multi_node
             else rt.tensor_parallel * rt.pipeline_parallel
         )
-        if per_node > pool.gpus_per_node:
+        if per_node > pool.gpus_per_node and desc.serving.data_local is None:
             yield diag(
                 "FG402",
                 f"a replica needs {per_node} GPUs on one node; pool {where} has "

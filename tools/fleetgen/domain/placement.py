@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fleetgen.core.diagnostics import Location
+from fleetgen.domain import llmisvc_shape
 from fleetgen.domain.environment import Cluster, Environment, Pool
 from fleetgen.domain.model import LLM_INFERENCE_SERVICE, Descriptor, EnvironmentOverride
 from fleetgen.knowledge.runtime_contract import vllm_version_from_image
@@ -58,8 +59,14 @@ class Placement:
         return self.environment.namespace
 
     @property
-    def gpus_per_replica(self) -> int:
+    def gpus_per_pod(self) -> int:
         return self.descriptor.resources.gpus_per_replica
+
+    @property
+    def gpus_per_replica(self) -> int:
+        """GPUs one replica holds: a multi-node LLMInferenceService replica is a group of pods."""
+        pods = llmisvc_shape.pods_per_replica(self.descriptor) if self.llmisvc else 1
+        return self.gpus_per_pod * pods
 
     def replicas_at(self, bound: str) -> Location:
         """Where a replica bound ("min" or "max") is set: the override, else autoscaling."""

@@ -7,10 +7,8 @@ the InferencePool. The pointers are base/README.md's `base/llmisvc` table.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fleetgen.checks.policy import image_location
-from fleetgen.domain import naming
+from fleetgen.domain import llmisvc_shape, naming
 from fleetgen.domain.placement import Placement
 from fleetgen.knowledge.catalog.gpus import get_gpu
 from fleetgen.knowledge.kserve import llmisvc
@@ -19,33 +17,6 @@ from fleetgen.render.model_common import monitoring_labels as _monitoring_labels
 from fleetgen.render.patches import Patch, pointer
 
 WORKLOAD = ("app.kubernetes.io/name",)
-
-
-def base_refs(p: Placement) -> list[str]:
-    """The presets the service builds on: the descriptor's, else the defaults for its shape."""
-    serving = p.descriptor.serving
-    if serving.base_refs is not None:
-        return list(serving.base_refs)
-    data_parallel = serving.data_parallel is not None or serving.data_local is not None
-    refs = [llmisvc.WORKER_DATA_PARALLEL if data_parallel else llmisvc.TEMPLATE]
-    if serving.pool is None:
-        refs.append(llmisvc.SCHEDULER)
-    return refs
-
-
-def parallelism(p: Placement) -> dict[str, Any]:
-    """spec.parallelism as the descriptor asks; a field left at its default is not set."""
-    rt, serving = p.descriptor.runtime, p.descriptor.serving
-    found: dict[str, Any] = {"tensor": rt.tensor_parallel}
-    if rt.pipeline_parallel > 1:
-        found["pipeline"] = rt.pipeline_parallel
-    if serving.data_parallel is not None:
-        found["data"] = serving.data_parallel
-    if serving.data_local is not None:
-        found["dataLocal"] = serving.data_local
-    if serving.expert_parallel:
-        found["expert"] = True
-    return found
 
 
 def pool_name(p: Placement) -> str:
@@ -81,14 +52,18 @@ def llm_inference_service(p: Placement) -> Patch:
         "/spec/model/name", model.served_name, origin=src.at("spec", "model", "servedName")
     )
     patch.replace(
-        "/spec/parallelism", parallelism(p), origin=src.at("spec", "runtime", "tensorParallel")
+        "/spec/parallelism",
+        llmisvc_shape.parallelism(desc),
+        origin=src.at("spec", "runtime", "tensorParallel"),
     )
     refs_at = (
         src.at("spec", "serving", "baseRefs")
         if desc.serving.base_refs is not None
         else p.serving_api_at()
     )
-    patch.replace("/spec/baseRefs", [{"name": r} for r in base_refs(p)], origin=refs_at)
+    patch.replace(
+        "/spec/baseRefs", [{"name": r} for r in llmisvc_shape.base_refs(desc)], origin=refs_at
+    )
     if desc.serving.pool is not None:
         patch.replace(
             "/spec/router",

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from fleetgen.checks.policy import image_location
-from fleetgen.domain import layout, naming
+from fleetgen.domain import layout, llmisvc_shape, naming
 from fleetgen.domain.placement import Placement
 from fleetgen.knowledge.catalog.gpus import get_gpu
+from fleetgen.knowledge.kserve import llmisvc as llmisvc_kserve
 from fleetgen.knowledge.runtime_contract import contract_for
 from fleetgen.render import kv_cache, llmisvc, promql
 from fleetgen.render.canonical import dump_json, dump_yaml, embedded_json
@@ -109,7 +110,17 @@ def scaled_object(p: Placement) -> Patch:
         Patch("keda.sh", "v1alpha1", "ScaledObject", "model"), p, naming.isvc(desc.name)
     )
     src = desc.source
-    target = naming.llmisvc_workload(desc.name) if p.llmisvc else naming.predictor(desc.name)
+    if p.llmisvc:
+        # KServe's workload: a Deployment, or a LeaderWorkerSet for a multi-node preset.
+        api, kind, target = llmisvc_kserve.workload(
+            naming.isvc(desc.name), llmisvc_shape.multi_node(desc)
+        )
+        if (api, kind) != llmisvc_kserve.DEPLOYMENT:
+            refs_at = p.serving_api_at()
+            patch.replace("/spec/scaleTargetRef/apiVersion", api, origin=refs_at)
+            patch.replace("/spec/scaleTargetRef/kind", kind, origin=refs_at)
+    else:
+        target = naming.predictor(desc.name)
     patch.replace("/spec/scaleTargetRef/name", target, origin=patch.origin)
     patch.replace("/spec/minReplicaCount", p.min_replicas, origin=p.replicas_at("min"))
     patch.replace("/spec/maxReplicaCount", p.max_replicas, origin=p.replicas_at("max"))

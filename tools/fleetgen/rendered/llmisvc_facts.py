@@ -66,9 +66,29 @@ def managed_pool_selector(service: RenderedObject) -> dict[str, str] | None:
     return merged
 
 
-def workload_kind(service: RenderedObject) -> tuple[str, str]:
-    """(apiVersion, kind) of the main workload: a LeaderWorkerSet when a worker is set."""
-    has_worker = bool(spec(service).get("worker")) or any(
+def multi_node(service: RenderedObject) -> bool:
+    """A worker template (the service's or a preset's): KServe runs a LeaderWorkerSet."""
+    return bool(spec(service).get("worker")) or any(
         "worker" in p.workloads for p in known_presets(service)
     )
-    return llmisvc.LEADER_WORKER_SET if has_worker else llmisvc.DEPLOYMENT
+
+
+def workload_kind(service: RenderedObject) -> tuple[str, str]:
+    """(apiVersion, kind) of the main workload: a LeaderWorkerSet when a worker is set."""
+    return llmisvc.LEADER_WORKER_SET if multi_node(service) else llmisvc.DEPLOYMENT
+
+
+def workload(service: RenderedObject) -> tuple[str, str, str]:
+    """(apiVersion, kind, name) of the object KServe creates for the main workload."""
+    return llmisvc.workload(service.name, multi_node(service))
+
+
+def pod_labels(service: RenderedObject) -> dict[str, str]:
+    """Labels of the pods vLLM serves on: the controller's, plus spec.labels it propagates
+    to the pod template (workload_single_node.go, PropagateMap of spec.labels)."""
+    own = {str(k): str(v) for k, v in (spec(service).get("labels") or {}).items()}
+    return {**own, **llmisvc.pod_labels(service.name, multi_node(service))}
+
+
+def all_refs_known(service: RenderedObject) -> bool:
+    return len(known_presets(service)) == len(base_refs(service))

@@ -18,6 +18,7 @@ from fleetgen.knowledge.kserve import llmisvc, predictor
 from fleetgen.rendered.build import RenderedObject
 from fleetgen.rendered.graph import LLMISVC, ClusterGraph, labels
 from fleetgen.rendered.llmisvc_facts import known_presets, llmisvc_port, pool_spec
+from fleetgen.rendered.llmisvc_facts import pod_labels as llmisvc_pod_labels
 
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -191,7 +192,7 @@ def _llmisvc_workload(service: RenderedObject) -> Pod:
     return Pod(
         owner=service,
         container=at,
-        labels=llmisvc.pod_labels(service.name),
+        labels=llmisvc_pod_labels(service),
         declared=declared,
         listen=_vllm_listen(args, source),
         probes=probes,

@@ -27,6 +27,7 @@ from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import RenderedObject, render_fleet
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.linker import LinkContext, link
+from fleetgen.rendered.llmisvc_links import link_llmisvc
 from fleetgen.rendered.metric_semantics import check_semantics
 from fleetgen.rendered.port_links import check_ports
 from fleetgen.rendered.provenance import Provenance, provenance
@@ -252,6 +253,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
         if env is not None:
             context = LinkContext(graph, env, where)
             result.diagnostics.extend(link(context))
+            result.diagnostics.extend(link_llmisvc(context))
             result.diagnostics.extend(check_semantics(context))
             result.diagnostics.extend(check_ports(context))
     progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))

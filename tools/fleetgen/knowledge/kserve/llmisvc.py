@@ -45,10 +45,22 @@ _WORKLOAD_LABELS = {
     "kserve.io/component": "workload",
     "llm-d.ai/role": "both",
 }
-# Curated: with spec.worker set the controller runs a LeaderWorkerSet (same name) instead of a
-# Deployment (workload_multi_node.go).
+# Curated: with spec.worker set (a preset with a worker template, such as
+# kserve-config-llm-worker-data-parallel) the controller deletes the Deployment and runs a
+# LeaderWorkerSet named <name>-kserve-mn instead (workload_multi_node.go, mainLWSName:
+# kmeta.ChildName(name, "-kserve-mn")). Its leader pods carry the workload labels with
+# app.kubernetes.io/component "llminferenceservice-workload-leader" (expectedMainMultiNodeLWS).
+MULTI_NODE_SUFFIX = "-kserve-mn"
 DEPLOYMENT = ("apps/v1", "Deployment")
 LEADER_WORKER_SET = ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet")
+_LEADER_COMPONENT = "llminferenceservice-workload-leader"
+
+# Curated: what KServe's admission webhook refuses (pkg/apis/serving/v1alpha2/
+# llm_inference_service_validation.go at the pinned tag): validateWorkloadParallelism, and
+# validateImmutableParallelism, which refuses an update that changes the total parallelism
+# size (GetSize in llm_inference_service_types_func.go: data / dataLocal with data
+# parallelism, else pipeline, else 1). No CEL rule of the CRD marks a field immutable.
+WEBHOOK_SOURCE = "pkg/apis/serving/v1alpha2/llm_inference_service_validation.go"
 
 
 def pool_name(name: str) -> str:
@@ -59,9 +71,62 @@ def workload_name(name: str) -> str:
     return f"{name}{WORKLOAD_SUFFIX}"
 
 
-def pod_labels(name: str) -> dict[str, str]:
-    """Labels of the pods KServe creates for the main workload of `name` (curated)."""
-    return {**_WORKLOAD_LABELS, "app.kubernetes.io/name": name}
+def multi_node_workload_name(name: str) -> str:
+    return f"{name}{MULTI_NODE_SUFFIX}"
+
+
+def workload(name: str, multi_node: bool) -> tuple[str, str, str]:
+    """(apiVersion, kind, name) of the object KServe creates for the main workload."""
+    if multi_node:
+        return (*LEADER_WORKER_SET, multi_node_workload_name(name))
+    return (*DEPLOYMENT, workload_name(name))
+
+
+def pod_labels(name: str, multi_node: bool = False) -> dict[str, str]:
+    """Labels of the pods KServe creates for the main workload of `name` (curated): the
+    Deployment's pods, or the leader pods of the LeaderWorkerSet (the ones vLLM serves on)."""
+    found = {**_WORKLOAD_LABELS, "app.kubernetes.io/name": name}
+    if multi_node:
+        found["app.kubernetes.io/component"] = _LEADER_COMPONENT
+    return found
+
+
+def _positive(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def parallelism_size(parallelism: Mapping[str, Any] | None) -> int:
+    """KServe's total parallelism size (GetSize): pods per replica of a multi-node workload."""
+    spec = parallelism or {}
+    data, local = _positive(spec.get("data")), _positive(spec.get("dataLocal"))
+    if data or local:
+        return max(max(data, 1) // max(local, 1), 1)
+    return _positive(spec.get("pipeline")) or 1
+
+
+def webhook_refusals(
+    parallelism: Mapping[str, Any] | None, has_worker: bool
+) -> list[tuple[str, str]]:
+    """(field of spec.parallelism or "worker", why) for each rule KServe's webhook enforces
+    that the spec breaks; the API server refuses such an object on apply."""
+    spec = parallelism or {}
+    data_parallel = bool(_positive(spec.get("data")) or _positive(spec.get("dataLocal")))
+    pipeline = bool(_positive(spec.get("pipeline")))
+    found: list[tuple[str, str]] = []
+    if has_worker and not (data_parallel or pipeline):
+        found.append(
+            (
+                "worker",
+                "a worker template (multi-node preset) needs data or pipeline parallelism",
+            )
+        )
+    if data_parallel and pipeline:
+        found.append(("pipeline", "pipeline and data parallelism cannot be set together"))
+    if ("data" in spec) != ("dataLocal" in spec):
+        missing = "dataLocal" if "data" in spec else "data"
+        other = "data" if missing == "dataLocal" else "dataLocal"
+        found.append((other, f"{missing} must be set when {other} is set"))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
