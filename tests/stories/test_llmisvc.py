@@ -167,19 +167,19 @@ STORIES = (
         also=frozenset({"FG761"}),
     ),
     Story(
-        "A platform engineer adds --port=8080 to the base LLMInferenceService args, a flag the "
-        "template preset already passes (the pool and probes stay on 8000).",
+        "A platform engineer adds --tensor-parallel-size=2 to the base LLMInferenceService "
+        "args; the template preset passes spec.parallelism.tensor itself, and the last copy wins.",
         (
             (
                 SERVICE,
                 "      - --gpu-memory-utilization=0.9\n",
-                "      - --gpu-memory-utilization=0.9\n      - --port=8080\n",
+                "      - --gpu-memory-utilization=0.9\n      - --tensor-parallel-size=2\n",
             ),
         ),
         "rendered",
         "FG764",
         SERVICE,
-        "--port=8080",
+        "--tensor-parallel-size=2",
     ),
     Story(
         "An SRE hand-edits the dev overlay to give the vLLM pod 2 GPUs at tensor parallel 1.",

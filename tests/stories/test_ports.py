@@ -157,7 +157,7 @@ STORIES = (
         "FG913",
         LLMISVC,
         "--port=8081",
-        also=frozenset({"FG708", "FG910", "FG911", "FG915"}),
+        also=frozenset({"FG708", "FG764", "FG910", "FG911", "FG915"}),
     ),
     Story(
         "A platform engineer scrapes the LLMInferenceService pods on /stats.",
