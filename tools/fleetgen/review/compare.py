@@ -18,6 +18,7 @@ from fleetgen.domain.placement import Placement
 from fleetgen.loading.fleet import Fleet, placements
 from fleetgen.render.fileplan import FilePlan
 from fleetgen.review.capacity_notes import cost_notes, failure_budget_notes
+from fleetgen.review.serving_notes import serving_api_notes
 
 DEFAULT_MAX_DROP = 0.25
 
@@ -168,6 +169,7 @@ def notes(base: Fleet, head: Fleet) -> list[str]:
                 out.append(f"{name}: removed from {env}")
             elif env not in old.environments:
                 out.append(f"{name}: added to {env}")
+    out.extend(serving_api_notes(apps_of(base), apps_of(head)))
     out.extend(_ledger_notes(base, head))
     out.extend(cost_notes(base, head))
     out.extend(failure_budget_notes(base, head))

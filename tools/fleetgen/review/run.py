@@ -7,6 +7,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fleetgen.argocd.run import repository_urls
 from fleetgen.core import progress
@@ -15,6 +16,7 @@ from fleetgen.loading.load import load_fleet
 from fleetgen.render.fileplan import FilePlan, build_plan
 from fleetgen.review.argo_apps import ArgoAppChange, application_changes, expanded_applications
 from fleetgen.review.compare import AppKey, app_delta, app_files, deletion_guard, notes
+from fleetgen.review.serving_notes import recreate_notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,12 @@ def _render(root: Path, key: AppKey) -> str:
     return build(root / key.directory)
 
 
+def _docs(text: str, key: AppKey) -> list[dict[str, Any]]:
+    from fleetgen.kube.manifests import load_manifests
+
+    return load_manifests(text, source=key.directory)
+
+
 def _diff(old: str, new: str, key: AppKey) -> str:
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
@@ -92,13 +100,16 @@ def compare(
             AppDiff(k, "removed", _diff(_render(trees["a"], k), "", k)) for k in delta.removed
         ]
         progress.advance(len(delta.added) + len(delta.removed))
+        recreates: list[str] = []
         for key in delta.kept:
             progress.advance(1)
             if same_base and app_files(base_plan, key) == app_files(head_plan, key):
                 continue
-            text = _diff(_render(trees["a"], key), _render(trees["b"], key), key)
+            old, new = _render(trees["a"], key), _render(trees["b"], key)
+            text = _diff(old, new, key)
             if text:
                 diffs.append(AppDiff(key, "changed", text))
+                recreates.extend(recreate_notes(key.name, _docs(old, key), _docs(new, key)))
         urls = repository_urls(base_fleet) | repository_urls(head_fleet)
         applications = application_changes(
             expanded_applications(trees["a"], urls), expanded_applications(trees["b"], urls)
@@ -107,7 +118,7 @@ def compare(
         base=labels[0],
         head=labels[1],
         apps=tuple(sorted(diffs, key=lambda d: d.key)),
-        notes=tuple(notes(base_fleet, head_fleet)),
+        notes=(*notes(base_fleet, head_fleet), *recreates),
         report=Report.of(head_diags),
         applications=applications,
     )
