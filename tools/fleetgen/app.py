@@ -104,11 +104,13 @@ def _entry_points(fleet: Fleet, dirs: Sequence[Path], notes: list[str]) -> list[
 
 
 def _patch_landings(root: Path, fleet: Fleet) -> list[Diagnostic]:
-    """FG970: the overlays' index-addressed patches still land on their base items."""
+    """FG970, FG931: the overlays' patches still find their base objects and items."""
     from fleetgen.render.fileplan import build_plan
     from fleetgen.rendered.patch_landing import check_patch_landings
+    from fleetgen.rendered.patch_targets import check_patch_targets
 
-    return check_patch_landings(root, build_plan(fleet).files)
+    files = build_plan(fleet).files
+    return check_patch_landings(root, files) + check_patch_targets(root, files)
 
 
 def _argocd(root: Path, fleet: Fleet, notes: list[str]) -> list[Diagnostic]:

@@ -8,6 +8,7 @@ from fleetgen.checks import (
     autoscaling,
     bootstrap,
     capacity,
+    clusters,
     cost,
     kv_cache,
     llmisvc,
@@ -15,10 +16,12 @@ from fleetgen.checks import (
     metric_semantics,
     names,
     policy,
+    pools,
     references,
     resilience,
     rollout,
     runtime,
+    secrets,
     uniqueness,
 )
 from fleetgen.core.diagnostics import Diagnostic
@@ -53,6 +56,10 @@ CHECKS: tuple[Check, ...] = (
     metric_semantics.check_metric_semantics,
     runtime.check_forbidden_flags,
     bootstrap.check_bootstrap,
+    secrets.check_shared_paths,
+    pools.check_pool_labels,
+    clusters.check_clusters,
+    clusters.check_projects,
 )
 
 

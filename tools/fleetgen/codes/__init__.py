@@ -216,6 +216,13 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         E,
         "A NetworkPolicy admits a port the selected pods do not listen on",
     ),
+    ("FG930", "selector-selects-nothing", E, "A NetworkPolicy or Service selector selects no pod"),
+    ("FG931", "patch-target-missing", E, "An overlay patch's target is gone from its base"),
+    ("FG941", "secret-path-shared", E, "Two environments read one Vault path undeclared"),
+    ("FG952", "pool-label-mismatch", E, "A pool's node labels name another GPU than its gpu"),
+    ("FG960", "cluster-server-twice", E, "Two clusters of an environment share a server URL"),
+    ("FG961", "environments-share-cluster", E, "Two environments collide on one cluster"),
+    ("FG962", "project-name-twice", E, "Two environments name the same Argo CD project"),
     ("FG970", "patch-lands-elsewhere", E, "An index-addressed patch no longer lands on its item"),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),

@@ -138,6 +138,7 @@ class ApiKeys:
     secret_name: str
     vault_store: str | None
     vault_path: str | None
+    vault_shared_with: tuple[str, ...] = ()  # environments that may read the same path
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,7 @@ def environment_from(data: Mapping[str, Any], source: Source) -> Environment:
             secret_name=keys["secretName"],
             vault_store=keys.get("vault", {}).get("store"),
             vault_path=keys.get("vault", {}).get("path"),
+            vault_shared_with=tuple(keys.get("vault", {}).get("sharedWith", ())),
         ),
         tenants=tuple(Tenant(t["name"], t.get("team")) for t in spec.get("tenants", ())),
         service_account=ServiceAccount(sa["name"], _frozen(sa.get("annotations"))) if sa else None,
