@@ -309,6 +309,9 @@ def environment_doc(env: EnvPlan, headroom: float, template: dict[str, Any]) -> 
         spec["apiKeys"] = {"source": "dummy"}
     elif spec["apiKeys"].get("source") == "dummy":
         raise SystemExit(f"the {env.tier} template uses dummy API keys")
+    elif spec["apiKeys"].get("vault"):
+        # Each environment reads its own keys (FG941 refuses an undeclared shared path).
+        spec["apiKeys"]["vault"] = {**spec["apiKeys"]["vault"], "path": f"llm/{env.name}/api-keys"}
     spec["tenants"] = [
         {"name": name, "team": team} if team else {"name": name} for name, team in TENANTS
     ]

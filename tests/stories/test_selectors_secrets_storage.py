@@ -236,6 +236,127 @@ GPUS = (
     ),
 )
 
+STORAGE = (
+    Story(
+        "A model owner copies the 70B descriptor's storageUri into the 8B descriptor.",
+        (
+            (
+                LLAMA,
+                "storageUri: s3://models/meta-llama/Llama-3.1-8B-Instruct/",
+                "storageUri: s3://models/meta-llama/Llama-3.1-70B-Instruct/",
+            ),
+        ),
+        "validate",
+        "FG950",
+        LLAMA,
+        "Llama-3.1-70B-Instruct",
+    ),
+    Story(
+        "A model owner switches the 8B model to Hugging Face weights and types the Qwen repo.",
+        (
+            (
+                LLAMA,
+                "storageUri: s3://models/meta-llama/Llama-3.1-8B-Instruct/",
+                "storageUri: hf://Qwen/Qwen2.5-7B-Instruct",
+            ),
+        ),
+        "validate",
+        "FG950",
+        LLAMA,
+        "hf://Qwen/Qwen2.5-7B-Instruct",
+    ),
+    Story(
+        "A model owner moves the Mixtral descriptor to the 70B catalog entry and keeps the "
+        "Mixtral weights.",
+        (
+            (
+                "fleet/mixtral-8x7b-instruct.yaml",
+                "catalog: mixtral-8x7b-instruct-v0.1",
+                "catalog: llama-3.1-70b-instruct",
+            ),
+        ),
+        "validate",
+        "FG950",
+        "fleet/mixtral-8x7b-instruct.yaml",
+        "storageUri:",
+        also=frozenset({"FG404", "FG403", "FG409"}),
+    ),
+    Story(
+        "A model owner sizes the 70B model's local cache at 40Gi, below its weights.",
+        (
+            (
+                LLAMA70,
+                "  cache:\n    enabled: true\n",
+                "  cache:\n    enabled: true\n    size: 40Gi\n",
+            ),
+        ),
+        "validate",
+        "FG951",
+        LLAMA70,
+        "size: 40Gi",
+    ),
+    Story(
+        "A model owner sizes the 8B model's cache in decimal gigabytes, 10G, below 15 GiB of "
+        "weights.",
+        (
+            (
+                LLAMA,
+                "  cache:\n    enabled: true\n",
+                "  cache:\n    enabled: true\n    size: 10G\n",
+            ),
+        ),
+        "validate",
+        "FG951",
+        LLAMA,
+        "size: 10G",
+    ),
+    Story(
+        "A model owner asks vLLM for two data-parallel engines on a one-GPU pod.",
+        (
+            (
+                LLAMA,
+                'extraArgs: ["--enable-chunked-prefill"]',
+                'extraArgs: ["--enable-chunked-prefill", "--data-parallel-size=2"]',
+            ),
+        ),
+        "validate",
+        "FG953",
+        LLAMA,
+        "--data-parallel-size=2",
+    ),
+    Story(
+        "A model owner sets --data-parallel-size-local=2 on the TP=4 70B model.",
+        (
+            (
+                LLAMA70,
+                "    kvCacheDtype: fp8\n",
+                '    kvCacheDtype: fp8\n    extraArgs: ["--data-parallel-size-local=2"]\n',
+            ),
+        ),
+        "validate",
+        "FG953",
+        LLAMA70,
+        "--data-parallel-size-local=2",
+    ),
+    Story(
+        "A model owner raises the 70B model's LMCache CPU tier to 40 GiB per GPU, 160 GiB on a "
+        "128Gi pod.",
+        ((LLAMA70, "localCpuGiB: 8", "localCpuGiB: 40"),),
+        "validate",
+        "FG954",
+        LLAMA70,
+        "localCpuGiB: 40",
+    ),
+    Story(
+        "A model owner halves the 70B model's memory to 24Gi and keeps its 32 GiB CPU KV tier.",
+        ((LLAMA70, "    memory: 128Gi\n", "    memory: 24Gi\n"),),
+        "validate",
+        "FG954",
+        LLAMA70,
+        "localCpuGiB",
+    ),
+)
+
 ARGOCD = (
     Story(
         "A platform engineer adds prod-b by copying prod-a and leaves its server URL.",
@@ -282,7 +403,7 @@ ARGOCD = (
     ),
 )
 
-STORIES = SELECTORS + SECRETS + GPUS + ARGOCD
+STORIES = SELECTORS + SECRETS + GPUS + STORAGE + ARGOCD
 
 CHANGES = (
     Change(
@@ -378,6 +499,30 @@ CHANGES = (
                 "  cache:\n    enabled: true\n    size: 120Gi\n",
             ),
         ),
+    ),
+    Change(
+        "A model owner moves the 8B model's weights to the Hugging Face repository.",
+        (
+            (
+                LLAMA,
+                "storageUri: s3://models/meta-llama/Llama-3.1-8B-Instruct/",
+                "storageUri: hf://meta-llama/Llama-3.1-8B-Instruct",
+            ),
+        ),
+    ),
+    Change(
+        "A model owner stores a fine-tune of the 8B model under its own name.",
+        (
+            (
+                LLAMA,
+                "storageUri: s3://models/meta-llama/Llama-3.1-8B-Instruct/",
+                "storageUri: s3://models/search/llama-3.1-8b-search-ft-v3/",
+            ),
+        ),
+    ),
+    Change(
+        "A model owner raises the 70B model's LMCache CPU tier to 16 GiB per GPU.",
+        ((LLAMA70, "localCpuGiB: 8", "localCpuGiB: 16"),),
     ),
 )
 

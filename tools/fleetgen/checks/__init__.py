@@ -22,6 +22,7 @@ from fleetgen.checks import (
     rollout,
     runtime,
     secrets,
+    storage,
     uniqueness,
 )
 from fleetgen.core.diagnostics import Diagnostic
@@ -60,6 +61,7 @@ CHECKS: tuple[Check, ...] = (
     pools.check_pool_labels,
     clusters.check_clusters,
     clusters.check_projects,
+    storage.check_storage,
 )
 
 

@@ -23,6 +23,7 @@ from fleetgen.rendered.pods import Pod, pods
 
 __all__ = ["check_selectors"]
 
+
 @dataclass(slots=True)
 class _Pods:
     """The cluster's pods by namespace, and by (namespace, label, value) for a quick match."""
