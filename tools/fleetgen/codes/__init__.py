@@ -190,6 +190,45 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         "A rendered CRD's validation rules are too expensive for the API server",
     ),
     # 9xx: the platform graph (wiring across components)
+    ("FG901", "chart-pin-unknown", W, "A prerequisite chart version the bill of materials lacks"),
+    (
+        "FG902",
+        "endpoint-service-missing",
+        E,
+        "A URL names a Service the pinned chart does not create",
+    ),
+    (
+        "FG903",
+        "endpoint-namespace-mismatch",
+        E,
+        "A URL or namespace misses where the chart is installed",
+    ),
+    (
+        "FG904",
+        "endpoint-port-mismatch",
+        E,
+        "A URL dials a port the chart's Service does not serve for it",
+    ),
+    (
+        "FG905",
+        "endpoint-scheme-mismatch",
+        E,
+        "A URL asks for TLS where the chart serves plain traffic",
+    ),
+    ("FG906", "otlp-protocol-port", E, "The OTLP protocol does not match the Phoenix port"),
+    ("FG907", "otlp-http-path", E, "An OTLP/HTTP endpoint misses Phoenix's /v1/traces path"),
+    (
+        "FG908",
+        "endpoint-bare-service",
+        E,
+        "A URL names a bare Service that other namespaces cannot resolve",
+    ),
+    (
+        "FG909",
+        "derived-endpoint-missing",
+        E,
+        "An endpoint fleetgen derives is not served by the pinned chart",
+    ),
     (
         "FG910",
         "container-port-undeclared",

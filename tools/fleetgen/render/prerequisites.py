@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fleetgen.domain.environment import Cluster, Environment
+from fleetgen.domain.environment import Chart, Cluster, Environment
 
 AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
-AI_GATEWAY_EXTENSION = f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local"
+# The AI gateway chart's controller Service (its default controller.fullnameOverride) and its
+# extension-server port: Envoy Gateway dials it in the namespace the chart is installed into.
+AI_GATEWAY_CONTROLLER = "ai-gateway-controller"
+AI_GATEWAY_EXTENSION_PORT = 1063
 # The Loki chart names its gateway Service `<fullname>-gateway`; both are pinned in Loki's
 # values so the log agent's push URL is derived from the same two constants.
 LOKI_FULLNAME = "loki"
@@ -60,10 +63,20 @@ def _namespace(component: Component, env: Environment) -> str:
     return component.namespace
 
 
+def _component(key: str) -> Component:
+    (found,) = [c for c in COMPONENTS if c.key == key]
+    return found
+
+
+def ai_gateway_extension(env: Environment) -> str:
+    """The AI gateway controller's host, in the namespace its chart is installed into."""
+    namespace = _namespace(_component("aiGateway"), env)
+    return f"{AI_GATEWAY_CONTROLLER}.{namespace}.svc.cluster.local"
+
+
 def loki_push_url(env: Environment) -> str:
     """Where the log agent pushes: the Loki chart's gateway Service in Loki's namespace."""
-    (loki,) = [c for c in COMPONENTS if c.key == "loki"]
-    host = f"{LOKI_FULLNAME}-gateway.{_namespace(loki, env)}.svc.cluster.local"
+    host = f"{LOKI_FULLNAME}-gateway.{_namespace(_component('loki'), env)}.svc.cluster.local"
     return f"http://{host}:{LOKI_GATEWAY_PORT}/loki/api/v1/push"
 
 
@@ -137,7 +150,12 @@ def _values(key: str, env: Environment, cluster: Cluster, uses_cache: bool) -> d
                                 "post": ["Translation", "Cluster", "Route"],
                             }
                         },
-                        "service": {"fqdn": {"hostname": AI_GATEWAY_EXTENSION, "port": 1063}},
+                        "service": {
+                            "fqdn": {
+                                "hostname": ai_gateway_extension(env),
+                                "port": AI_GATEWAY_EXTENSION_PORT,
+                            }
+                        },
                     },
                     "rateLimit": {
                         "backend": {"type": "Redis", "redis": {"url": env.platform.redis_url}}
@@ -181,35 +199,60 @@ def _wanted(key: str, env: Environment) -> bool:
     return True
 
 
-def prerequisite_apps(
-    env: Environment, cluster: Cluster, *, uses_cache: bool
-) -> list[dict[str, Any]]:
-    """One Application per prerequisite the environment pins and uses (Loki and its log agent
-    only when logs are enabled, cert-manager only for a gateway Certificate)."""
-    apps = []
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One prerequisite chart as fleetgen installs it: what the wiring checks compare with."""
+
+    component: Component
+    chart: Chart
+    name: str  # the Helm release name
+    namespace: str
+    values: dict[str, Any]
+
+
+def releases(env: Environment, cluster: Cluster, *, uses_cache: bool) -> list[Release]:
+    """Every prerequisite the environment pins and uses (Loki and its log agent only when
+    logs are enabled, cert-manager only for a gateway Certificate)."""
+    found = []
     for component in COMPONENTS:
         chart = env.platform.prerequisites.get(component.key)
         if chart is None or not _wanted(component.key, env):
             continue
-        namespace = _namespace(component, env)
+        found.append(
+            Release(
+                component,
+                chart,
+                kebab(component.key),
+                _namespace(component, env),
+                _values(component.key, env, cluster, uses_cache),
+            )
+        )
+    return found
+
+
+def prerequisite_apps(
+    env: Environment, cluster: Cluster, *, uses_cache: bool
+) -> list[dict[str, Any]]:
+    """One Application per prerequisite release."""
+    apps = []
+    for release in releases(env, cluster, uses_cache=uses_cache):
         source: dict[str, Any] = {
-            "repoURL": chart.repo_url,
-            "chart": chart.chart,
-            "targetRevision": chart.version,
-            "helm": {"releaseName": kebab(component.key)},
+            "repoURL": release.chart.repo_url,
+            "chart": release.chart.chart,
+            "targetRevision": release.chart.version,
+            "helm": {"releaseName": release.name},
         }
-        values = _values(component.key, env, cluster, uses_cache)
-        if values:
-            source["helm"]["valuesObject"] = values
+        if release.values:
+            source["helm"]["valuesObject"] = release.values
         apps.append(
             application(
                 env,
                 cluster,
-                name=f"{env.name}-{cluster.name}-{kebab(component.key)}",
+                name=f"{env.name}-{cluster.name}-{release.name}",
                 layer="prerequisites",
-                wave=component.wave,
+                wave=release.component.wave,
                 source=source,
-                namespace=namespace,
+                namespace=release.namespace,
             )
         )
     return apps

@@ -26,6 +26,7 @@ from fleetgen.render.model_app import render_app
 from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import RenderedObject, render_fleet
 from fleetgen.rendered.graph import graphs
+from fleetgen.rendered.installed_endpoints import check_chart_pins, check_endpoints
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.llmisvc_links import link_llmisvc
 from fleetgen.rendered.metric_semantics import check_semantics
@@ -131,6 +132,9 @@ def validate_rendered(
         for cluster, findings in fresh.items():
             save(directory, keys[cluster], findings)
     result = _merge([{**fresh, **reused}[c] for c in sorted(every)], engine)
+    # Per environment, not per cluster: URLs and namespaces against the pinned charts.
+    result.diagnostics.extend(check_chart_pins(fleet))
+    result.diagnostics.extend(check_endpoints(fleet))
     if reused:
         result.notes.append(
             f"{len(reused)} of {len(every)} clusters unchanged since a recorded run: "
