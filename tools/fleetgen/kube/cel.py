@@ -17,7 +17,10 @@ Kubernetes semantics kept:
 * ``type: number`` is a double, ``format: date-time``/``date`` a timestamp, ``byte`` bytes,
   ``duration`` a duration; property names are escaped (``namespace`` is ``__namespace__``);
 * transition rules (``oldSelf``) are skipped and counted: offline there is no old object;
-* a runtime error (``no such key``) rejects the object, as it does in the API server.
+* a runtime error (``no such key``) rejects the object, as it does in the API server;
+* the API server's runtime cost limits (``cel_budget``): an evaluation that passes
+  ``PerCallLimit`` or an object whose evaluations together pass ``RuntimeCELCostBudget`` is
+  rejected.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from fleetgen.kube import cel_functions, cel_library
+from fleetgen.kube.cel_budget import Evaluation, cost_refusals
+from fleetgen.kube.cel_cost import estimate
+from fleetgen.kube.cel_types import decl_type
 
 if TYPE_CHECKING:
     import cel as cel_lib
@@ -82,6 +88,7 @@ class CelReport:
     evaluated: int = 0
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
     skipped_transition: int = 0
+    runs: list[Evaluation] = field(default_factory=list)  # for the runtime cost limits
 
 
 @dataclass(slots=True)
@@ -141,6 +148,7 @@ class _Bound:
     rule: CelRule
     compiled: _Compiled
     message: _Compiled | None
+    bound: int | None = None  # static estimate of one evaluation
 
 
 @dataclass(slots=True)
@@ -177,6 +185,8 @@ class CelEngine:
         report = CelReport()
         if self._root is not None:
             _visit(self._root, doc, (), report)
+            for pointer, rule, message in cost_refusals(report.runs):
+                report.violations.append(CelViolation(pointer, rule, message))
         return report
 
 
@@ -232,11 +242,20 @@ def _bind_all(
         )
         compiled = _Compiled(None, forced) if forced else _compile(rule.rule)
         message = _compile(rule.message_expression) if rule.message_expression else None
-        node.rules.append(_Bound(rule, compiled, message))
+        node.rules.append(
+            _Bound(rule, compiled, message, _static_bound(rule.rule, schema, pattern))
+        )
         rules.append(rule)
         for program in (compiled, message):
             for name in program.functions if program else ():
                 node.functions[name] = cel_functions.FUNCTIONS[name]
+
+
+def _static_bound(rule: str, schema: Mapping[str, Any], pattern: str) -> int | None:
+    root = pattern == "" or schema.get("x-kubernetes-embedded-resource") is True
+    self_type = decl_type(schema, root=root)
+    found = None if self_type is None else estimate(rule, self_type)
+    return None if found is None else found.max
 
 
 def _text(value: Any) -> str | None:
@@ -304,18 +323,20 @@ def _run(node: _Node, value: Any, path: tuple[str | int, ...], report: CelReport
             continue
         if error is None and failures:
             error = cel_functions.EvaluationError(failures[0][1])
+        message: str | None = None  # None: the rule holds
         if error is not None:
             message = f"error evaluating rule ({_describe_error(error)}): {rule.rule}"
-        elif result is True:
-            report.evaluated += 1
-            continue
         elif result is False:
             message = _message(bound, context)
-        else:
+        elif result is not True:
             reason = f"rule returned {type(result).__name__}, not bool"
             report.not_evaluated.append(NotEvaluated(pointer, rule.rule, reason))
             continue
         report.evaluated += 1
+        shown = (rule.message or rule.rule).strip()  # ruleErrorString
+        report.runs.append(Evaluation(path, rule.rule, shown, value, bound.bound))
+        if message is None:
+            continue
         where = pointer + cel_library.field_pointer(rule.field_path)
         report.violations.append(
             CelViolation(where, rule.rule, message, rule.reason or "FieldValueInvalid")
