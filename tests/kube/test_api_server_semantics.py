@@ -434,6 +434,24 @@ def test_name_rules_differ_per_kind(core_store: SchemaStore) -> None:
     assert names(core("ConfigMap", "")) == ["/metadata/name"]
 
 
+def test_names_tied_to_the_spec_or_to_what_a_controller_appends(core_store: SchemaStore) -> None:
+    def names(doc: dict[str, Any]) -> list[str]:
+        return [v.message for v in core_store.validate(doc) if v.rule == "metadata"]
+
+    crd = yaml.safe_load(GADGET_CRD)  # metadata.name: gadgets.example.com
+    assert names(crd) == []
+    crd["metadata"]["name"] = "gadget.example.com"  # the kind, not the plural
+    assert names(crd) == [
+        "Invalid value: 'gadget.example.com': must be spec.names.plural+\".\"+spec.group"
+    ]
+    # A CronJob's Jobs are named <cronjob>-<11 characters>, and a Job name has 63 at most.
+    assert names(core("CronJob", "c" * 52, "batch/v1")) == []
+    assert names(core("CronJob", "c" * 53, "batch/v1")) == [
+        f"Invalid value: '{'c' * 53}': must be no more than 52 characters"
+    ]
+    assert names(core("Job", "c" * 53, "batch/v1")) == []
+
+
 def test_labels_annotations_finalizers_and_owner_references(core_store: SchemaStore) -> None:
     def problems(**meta: Any) -> list[str]:
         doc = core("ConfigMap", "cm", **meta)
@@ -497,23 +515,25 @@ def test_integer_formats_are_not_range_checked(store: SchemaStore) -> None:
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text("ab", max_size=2))
 
 
-def _values(schema: Any, depth: int = 0) -> st.SearchStrategy[Any]:
+def _values(schema: Any, depth: int = 0, limit: int = 4) -> st.SearchStrategy[Any]:
     """Values shaped by ``schema`` (objects with some of its fields, lists of its items),
     with nulls and stray scalars anywhere, so every defaulting rule is exercised."""
-    if not isinstance(schema, dict) or depth > 4:
+    if not isinstance(schema, dict) or depth > limit:
         return SCALARS
     options: list[st.SearchStrategy[Any]] = [SCALARS]
     properties = schema.get("properties")
     if isinstance(properties, dict) and properties:
-        fields = {k: _values(v, depth + 1) for k, v in properties.items()}
+        fields = {k: _values(v, depth + 1, limit) for k, v in properties.items()}
         options.append(st.fixed_dictionaries({}, optional=fields))
     additional = schema.get("additionalProperties")
     if isinstance(additional, dict):
         options.append(
-            st.dictionaries(st.sampled_from(["a", "b"]), _values(additional, depth + 1), max_size=2)
+            st.dictionaries(
+                st.sampled_from(["a", "b"]), _values(additional, depth + 1, limit), max_size=2
+            )
         )
     if isinstance(schema.get("items"), dict):
-        options.append(st.lists(_values(schema["items"], depth + 1), max_size=3))
+        options.append(st.lists(_values(schema["items"], depth + 1, limit), max_size=3))
     return st.one_of(*options)
 
 
@@ -531,6 +551,33 @@ def test_defaulting_is_idempotent_and_leaves_its_input_alone(doc: Any) -> None:
     assert doc == before
     assert json.dumps(twice.value, sort_keys=True) == json.dumps(once.value, sort_keys=True)
     assert twice.paths == frozenset()  # nothing is left to default
+
+
+# Real CRDs whose defaults nest (HTTPRoute: a match's path type and value, a backend's
+# weight; Gateway: an address's type, a listener's TLS mode).
+DEFAULTED_KINDS = [
+    ("gateway.networking.k8s.io", "v1", "httproute"),
+    ("gateway.networking.k8s.io", "v1", "gateway"),
+]
+_STRATEGIES: dict[tuple[str, str, str], st.SearchStrategy[Any]] = {}
+
+
+@pytest.mark.parametrize("gvk", DEFAULTED_KINDS, ids=[k[2] for k in DEFAULTED_KINDS])
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_defaulting_upstream_crds_is_idempotent(
+    upstream: SchemaStore, gvk: tuple[str, str, str], data: st.DataObject
+) -> None:
+    schema = upstream._crd_schema(gvk)
+    assert schema is not None
+    spec = schema["properties"]["spec"]
+    if gvk not in _STRATEGIES:
+        _STRATEGIES[gvk] = _values(spec, limit=6)  # deep enough for a match's path
+    doc = {"spec": data.draw(_STRATEGIES[gvk])}
+    once = apply_defaults(doc, schema)
+    twice = apply_defaults(once.value, schema)
+    assert json.dumps(twice.value, sort_keys=True) == json.dumps(once.value, sort_keys=True)
+    assert twice.paths == frozenset()
 
 
 # -- through the CLI ----------------------------------------------------------------------

@@ -159,10 +159,40 @@ def name_rule(api_version: str, kind: str) -> NameRule:
     return NAME_RULES.get((group, kind), dns1123_subdomain)
 
 
+# The CronJob controller names each Job ``<cronjob>-<11 characters>``; a Job name is at most
+# 63 (batch validation: ``DNS1035LabelMaxLength-11``).
+_CRONJOB_NAME_MAX = 63 - 11
+
+
 def metadata_violations(doc: Mapping[str, Any]) -> list[MetadataViolation]:
     """The root ``metadata`` of a resource, checked as the API server does on create."""
     api_version, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
-    return _object_meta(doc.get("metadata"), name_rule(api_version, kind), ("metadata",), True)
+    meta = doc.get("metadata")
+    found = _object_meta(meta, name_rule(api_version, kind), ("metadata",), True)
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(name, str) and name:
+        found.extend(_kind_name_rules(api_version, kind, name, doc))
+    return found
+
+
+def _kind_name_rules(
+    api_version: str, kind: str, name: str, doc: Mapping[str, Any]
+) -> list[MetadataViolation]:
+    """Name rules that depend on more than the name (apiextensions' and batch's validation)."""
+    group = api_version.rpartition("/")[0]
+    where = ("metadata", "name")
+    if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+        spec = doc.get("spec")
+        names = spec.get("names") if isinstance(spec, Mapping) else None
+        plural = names.get("plural") if isinstance(names, Mapping) else None
+        crd_group = spec.get("group") if isinstance(spec, Mapping) else None
+        if name != f"{plural}.{crd_group}":
+            message = f'Invalid value: {name!r}: must be spec.names.plural+"."+spec.group'
+            return [MetadataViolation(where, message)]
+    if (group, kind) == ("batch", "CronJob") and len(name) > _CRONJOB_NAME_MAX:
+        message = f"Invalid value: {name!r}: must be no more than {_CRONJOB_NAME_MAX} characters"
+        return [MetadataViolation(where, message)]
+    return []
 
 
 def embedded_resource_violations(
