@@ -556,6 +556,7 @@ def descriptor_doc(
         observability["dashboard"] = False
     if observability:
         spec["observability"] = observability
+    _choose_serving(name, spec, overrides)
     spec["environments"] = overrides
 
     doc = {
@@ -575,6 +576,25 @@ def descriptor_doc(
             cluster.max_gpus[p.pool] = cluster.max_gpus.get(p.pool, 0) + demand
             cluster.team_gpus[team] = cluster.team_gpus.get(team, 0) + demand
     return name, doc, placed
+
+
+# A share of the fleet is served through LLMInferenceService: the whole model, or only its
+# dev environment (a team trying it out). Drawn from the model's name, not the fleet's random
+# stream, so the rest of the synthetic fleet stays what earlier benchmark runs measured.
+LLMISVC_SHARE = 0.15
+LLMISVC_DEV_SHARE = 0.15
+
+
+def _choose_serving(name: str, spec: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> None:
+    draw = random.Random(f"serving:{name}").random()
+    if spec.get("cache"):
+        return  # KServe's local model cache serves InferenceServices only
+    if draw < LLMISVC_SHARE:
+        spec["serving"] = {"api": "LLMInferenceService"}
+    elif draw < LLMISVC_SHARE + LLMISVC_DEV_SHARE:
+        for env, override in overrides.items():
+            if env.startswith("dev"):
+                override["serving"] = {"api": "LLMInferenceService"}
 
 
 # ---------------------------------------------------------------------------------------

@@ -141,6 +141,39 @@ STORIES = (
         "parallelism: {data: 4, dataLocal: 4}",
     ),
     Story(
+        "A model owner moves to the data-parallel preset but keeps an old vLLM image in dev, "
+        "which lacks the preset's --api-server-count.",
+        (
+            qwen_serving(ALL_LLMISVC + "    parallelism: {data: 2, dataLocal: 1}\n"),
+            (
+                QWEN,
+                "    dev:\n      serving: {api: LLMInferenceService}\n",
+                "    dev:\n      serving: {api: LLMInferenceService}\n"
+                "      image: vllm/vllm-openai:v0.9.0\n",
+            ),
+        ),
+        "validate",
+        "FG418",
+        QWEN,
+        "image: vllm/vllm-openai:v0.9.0",
+    ),
+    Story(
+        "A model owner raises the data-parallel size through extraArgs, past the ranks KServe "
+        "sized the pods for.",
+        (
+            qwen_serving(ALL_LLMISVC + "    parallelism: {data: 2, dataLocal: 1}\n"),
+            (
+                QWEN,
+                "    maxNumSeqs: 64\n",
+                "    maxNumSeqs: 64\n    extraArgs: [--data-parallel-size=4]\n",
+            ),
+        ),
+        "validate",
+        "FG419",
+        QWEN,
+        "extraArgs: [--data-parallel-size=4]",
+    ),
+    Story(
         "A platform engineer switches the base ScaledObject to a LeaderWorkerSet for every "
         "LLMInferenceService, though single-node presets run a Deployment.",
         ((SCALED, "    kind: Deployment\n", "    kind: LeaderWorkerSet\n"),),
@@ -323,6 +356,17 @@ CHANGES = (
         (
             qwen_serving(ALL_LLMISVC + "    parallelism: {data: 2, dataLocal: 2}\n"),
             qwen_gpus(2),
+        ),
+    ),
+    Change(
+        "A model owner tunes the data-parallel preset's API server count through extraArgs.",
+        (
+            qwen_serving(ALL_LLMISVC + "    parallelism: {data: 2, dataLocal: 1}\n"),
+            (
+                QWEN,
+                "    maxNumSeqs: 64\n",
+                "    maxNumSeqs: 64\n    extraArgs: [--api-server-count=2]\n",
+            ),
         ),
     ),
     Change(

@@ -1,4 +1,4 @@
-"""FG411-FG417: a model on LLMInferenceService asks KServe's presets for what they deliver.
+"""FG411-FG419: a model on LLMInferenceService asks KServe's presets for what they deliver.
 
 Which spec.parallelism field each preset hands to vLLM, and which presets run a multi-node
 workload, are derived facts (fleetgen.knowledge.kserve); what the admission webhook refuses
@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fleetgen.checks.policy import image_location
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic, Location
 from fleetgen.domain import llmisvc_shape
 from fleetgen.domain.model import Descriptor
 from fleetgen.domain.placement import Placement
 from fleetgen.knowledge.kserve import llmisvc
+from fleetgen.knowledge.runtime_contract import (
+    FLAGS_SET_BY_FLEETGEN,
+    canonical_flag,
+    contract_for,
+)
 from fleetgen.loading.fleet import Fleet, focused_placements
 from fleetgen.loading.schema import did_you_mean
 
@@ -136,6 +142,39 @@ def _gpus(p: Placement) -> Iterator[Diagnostic]:
         )
 
 
+def _preset_flags(p: Placement) -> Iterator[Diagnostic]:
+    """FG418 a preset flag the pinned vLLM refuses; FG419 extraArgs repeating a preset flag."""
+    desc = p.descriptor
+    passed: dict[str, str] = {}
+    for preset in llmisvc_shape.known_presets(desc):
+        for flag in preset.flags:
+            passed.setdefault(flag, preset.name)
+    version = p.vllm_version
+    contract = contract_for(version) if version else None
+    refused = sorted(f for f in passed if contract is not None and not contract.accepts_flag(f))
+    if contract is not None and refused:
+        presets = sorted({passed[f] for f in refused})
+        yield diag(
+            "FG418",
+            f"vLLM {contract.version} does not accept {', '.join(refused)}, which "
+            f"{', '.join(presets)} passes in {p.environment.name}: the pod exits at start",
+            image_location(p),
+            hint="pin a vLLM release that has these flags, or pick another preset",
+        )
+    for index, arg in enumerate(desc.runtime.extra_args):
+        given = canonical_flag(arg)
+        if given is None or given in FLAGS_SET_BY_FLEETGEN or given in llmisvc.TUNABLE_PRESET_FLAGS:
+            continue  # FG506 reports the flags fleetgen sets itself
+        if given in passed:
+            yield diag(
+                "FG419",
+                f"{given} is passed by preset {passed[given]} from the LLMInferenceService's "
+                "fields; this later copy wins, so vLLM no longer matches the pods KServe sized",
+                desc.source.at("spec", "runtime", "extraArgs", index),
+                hint="set serving.parallelism instead of the flag",
+            )
+
+
 def _on_inference_service(p: Placement) -> Iterator[Diagnostic]:
     """FG414: LLMInferenceService-only parallelism on an environment served otherwise."""
     serving, src = p.descriptor.serving, p.descriptor.source
@@ -170,6 +209,7 @@ def check_llmisvc(fleet: Fleet) -> Iterator[Diagnostic]:
                 *_webhook(p),
                 *_ranks(p),
                 *_gpus(p),
+                *_preset_flags(p),
             ]
         else:
             found = list(_on_inference_service(p))

@@ -83,6 +83,8 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG415", "webhook-parallelism", E, "KServe's webhook refuses the parallelism asked"),
     ("FG416", "data-parallel-ranks", E, "Data-parallel ranks do not split over the pods"),
     ("FG417", "llmisvc-pod-exceeds-node", E, "A data-local pod needs more GPUs than a node has"),
+    ("FG418", "preset-flag-unsupported", E, "The pinned vLLM refuses a flag a preset passes"),
+    ("FG419", "preset-flag-repeated", E, "An extra arg repeats a flag a preset derives"),
     ("FG430", "failure-budget-stranded", E, "Losing clusters leaves a model with no replica"),
     ("FG431", "failure-budget-pool-short", E, "After a cluster loss a pool lacks GPUs at min"),
     ("FG432", "failure-budget-autoscaler-cap", E, "Survivors' max replicas cannot take the lost"),

@@ -307,7 +307,7 @@ def check_merged_args(ctx: LinkContext) -> Iterator[Diagnostic]:
         seen: dict[str, int] = {}
         for a, flag in _flags(args):
             ptr = f"/spec/template/containers/{index}/args/{a}"
-            if flag in preset_flags:
+            if flag in preset_flags and flag not in llmisvc.TUNABLE_PRESET_FLAGS:
                 yield _d(
                     ctx,
                     "FG764",

@@ -63,6 +63,14 @@ _LEADER_COMPONENT = "llminferenceservice-workload-leader"
 WEBHOOK_SOURCE = "pkg/apis/serving/v1alpha2/llm_inference_service_validation.go"
 
 
+# Curated: the one flag of the presets' `vllm serve` line that is a tuning knob rather than
+# derived from the service's spec or the controller (config-llm-worker-data-parallel.yaml:
+# `--api-server-count ${VLLM_API_SERVER_COUNT:-8}`); a later copy in the container's args only
+# changes how many API server processes vLLM runs. Every other preset flag mirrors a field
+# KServe sized the pods for (parallelism, port, served name, TLS, data-parallel addressing).
+TUNABLE_PRESET_FLAGS = frozenset({"--api-server-count"})
+
+
 def pool_name(name: str) -> str:
     return f"{name}{POOL_SUFFIX}"
 
