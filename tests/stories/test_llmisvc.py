@@ -172,6 +172,7 @@ STORIES = (
         "FG419",
         QWEN,
         "extraArgs: [--data-parallel-size=4]",
+        also=frozenset({"FG953"}),  # and 4 ranks want more GPUs than the pod requests
     ),
     Story(
         "A platform engineer switches the base ScaledObject to a LeaderWorkerSet for every "
