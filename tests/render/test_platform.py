@@ -78,6 +78,7 @@ def test_shared_values_are_equal_everywhere(cluster: Path) -> None:
     stack = apps[f"prerequisites/{env_name}-{cluster.name}-kube-prometheus-stack"]
     values = stack["spec"]["source"]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"]
     assert values["podMonitorSelector"]["matchLabels"] == selector
+    assert values["serviceMonitorSelector"]["matchLabels"] == selector
     # API keys: every model's SecurityPolicy reads the Secret the ExternalSecret writes.
     secret_name, namespace = (
         spec["apiKeys"].get("secretName", "ai-gateway-api-keys"),

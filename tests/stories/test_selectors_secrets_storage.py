@@ -357,6 +357,136 @@ STORAGE = (
     ),
 )
 
+PROD_A_PLATFORM = "applicationsets/prod/prod-a/platform-apps.yaml"
+MONITOR_SELECTOR = (
+    "            podMonitorSelector:\n              matchLabels:\n"
+    "                release: kube-prometheus-stack\n"
+)
+RULE_SELECTOR = (
+    "            ruleSelector:\n              matchLabels:\n"
+    "                release: kube-prometheus-stack\n"
+)
+MODEL_DASHBOARD = "base/components/dashboard/dashboard-configmap.yaml"
+FLEET_DASHBOARD = "base/platform/dashboard-configmap.yaml"
+VAULT_KEYS = "base/platform-components/vault-keys/externalsecret.yaml"
+ORPHAN = "applicationsets/prod/prod-a/models/llama-3-2-3b-instruct"
+
+PICKUP = (
+    Story(
+        "An SRE hand-edits prod-a's kube-prometheus-stack values to select PodMonitors "
+        "labelled prometheus: platform, a label no model's PodMonitor has.",
+        (
+            (
+                PROD_A_PLATFORM,
+                MONITOR_SELECTOR,
+                MONITOR_SELECTOR.replace("release: kube-prometheus-stack", "prometheus: platform"),
+            ),
+        ),
+        "all",
+        "FG932",
+        PROD_A_PLATFORM,
+        "podMonitorSelector:",
+        regenerate=False,
+        also=frozenset({"FG714"}),
+    ),
+    Story(
+        "An SRE hand-edits prod-a's rule selector to release: prometheus, so no alert rule "
+        "is evaluated.",
+        (
+            (
+                PROD_A_PLATFORM,
+                RULE_SELECTOR,
+                RULE_SELECTOR.replace("release: kube-prometheus-stack", "release: prometheus"),
+            ),
+        ),
+        "all",
+        "FG932",
+        PROD_A_PLATFORM,
+        "ruleSelector:",
+        regenerate=False,
+        also=frozenset({"FG714"}),
+    ),
+    Story(
+        "An SRE hand-edits the DCGM exporter's ServiceMonitor labels in prod-a, so GPU "
+        "metrics are never scraped and the GPU alerts stay silent.",
+        (
+            (
+                PROD_A_PLATFORM,
+                "          additionalLabels:\n            release: kube-prometheus-stack\n",
+                "          additionalLabels:\n            release: dcgm\n",
+            ),
+        ),
+        "all",
+        "FG932",
+        PROD_A_PLATFORM,
+        "release: dcgm",
+        regenerate=False,
+        also=frozenset({"FG714"}),
+    ),
+    Story(
+        'A platform engineer sets the per-model dashboard label to "true"; Grafana\'s '
+        'sidecar only loads "1".',
+        ((MODEL_DASHBOARD, '    grafana_dashboard: "1"', '    grafana_dashboard: "true"'),),
+        "all",
+        "FG933",
+        MODEL_DASHBOARD,
+        'grafana_dashboard: "true"',
+    ),
+    Story(
+        "A platform engineer writes the fleet dashboard's label with a dash, grafana-dashboard.",
+        ((FLEET_DASHBOARD, '    grafana_dashboard: "1"', '    grafana-dashboard: "1"'),),
+        "all",
+        "FG933",
+        FLEET_DASHBOARD,
+        "grafana-dashboard",
+    ),
+    Story(
+        "A platform engineer switches the Vault ExternalSecret to a namespaced SecretStore.",
+        ((VAULT_KEYS, "kind: ClusterSecretStore", "kind: SecretStore"),),
+        "rendered",
+        "FG940",
+        VAULT_KEYS,
+        "kind: SecretStore",
+    ),
+    Story(
+        "A platform engineer adds a second extract of a shared Vault path to the API-key "
+        "ExternalSecret.",
+        (
+            (
+                VAULT_KEYS,
+                "      key: placeholder\n",
+                "      key: placeholder\n  - extract:\n      key: llm/shared/api-keys\n",
+            ),
+        ),
+        "rendered",
+        "FG940",
+        VAULT_KEYS,
+        "llm/shared/api-keys",
+    ),
+    Story(
+        "An engineer copies the 8B app directory to try a 3B model on prod-a by hand, "
+        "without a descriptor.",
+        (
+            (
+                f"{ORPHAN}/app.json",
+                "",
+                '{\n  "app": "prod-prod-a-llama-3-2-3b-instruct",\n'
+                '  "model": "llama-3-2-3b-instruct",\n  "team": "search"\n}\n',
+            ),
+            (
+                f"{ORPHAN}/kustomization.yaml",
+                "",
+                "resources:\n- ../../../../../base/model\n",
+            ),
+        ),
+        "all",
+        "FG963",
+        f"{ORPHAN}/app.json",
+        "{",
+        regenerate=False,
+    ),
+)
+
 ARGOCD = (
     Story(
         "A platform engineer adds prod-b by copying prod-a and leaves its server URL.",
@@ -403,7 +533,7 @@ ARGOCD = (
     ),
 )
 
-STORIES = SELECTORS + SECRETS + GPUS + STORAGE + ARGOCD
+STORIES = SELECTORS + SECRETS + GPUS + STORAGE + PICKUP + ARGOCD
 
 CHANGES = (
     Change(
@@ -523,6 +653,28 @@ CHANGES = (
     Change(
         "A model owner raises the 70B model's LMCache CPU tier to 16 GiB per GPU.",
         ((LLAMA70, "localCpuGiB: 8", "localCpuGiB: 16"),),
+    ),
+    Change(
+        "An SRE moves the staging Prometheus to its own selector label; monitors, rules, "
+        "the DCGM ServiceMonitor and the chart's selectors all follow.",
+        (
+            (
+                STAGING,
+                "    selectorLabels:\n      release: kube-prometheus-stack",
+                "    selectorLabels:\n      prometheus: llm",
+            ),
+        ),
+    ),
+    Change(
+        "An SRE keeps API keys for dev in Vault under dev's own path.",
+        (
+            (
+                DEV,
+                "    source: dummy          # non-production only: a generated placeholder key, "
+                "never a real one",
+                "    source: vault\n    vault:\n      store: vault\n      path: llm/dev/api-keys",
+            ),
+        ),
     ),
 )
 

@@ -114,12 +114,16 @@ def _patch_landings(root: Path, fleet: Fleet) -> list[Diagnostic]:
 
 
 def _argocd(root: Path, fleet: Fleet, notes: list[str]) -> list[Diagnostic]:
-    """The committed tree as Argo CD reads it: ApplicationSets expanded, then FG720-FG732."""
+    """The committed tree as Argo CD reads it: ApplicationSets expanded, then FG720-FG732,
+    FG932, FG933 and FG963."""
+    from fleetgen.argocd.orphans import check_orphans
     from fleetgen.argocd.run import check_repository, repository_urls
+    from fleetgen.render.fileplan import build_plan
 
     result = check_repository(root, repository_urls(fleet))
     notes.extend(result.notes)
-    return result.diagnostics
+    orphans = check_orphans(result.snapshot, set(build_plan(fleet).files))
+    return [*result.diagnostics, *orphans]
 
 
 def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:

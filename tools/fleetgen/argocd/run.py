@@ -13,6 +13,7 @@ from fleetgen.argocd.checks import Snapshot, run_checks
 from fleetgen.argocd.documents import Doc, DocumentError, matching_node, read_documents
 from fleetgen.argocd.expand import RepoFiles, expand
 from fleetgen.argocd.model import BOOTSTRAP_WAVE, App, Project, wave_of
+from fleetgen.argocd.pickup import check_pickup
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.domain import layout
@@ -115,9 +116,10 @@ def load_snapshot(root: Path, urls: Collection[str]) -> tuple[Snapshot, list[Dia
 
 
 def check_repository(root: Path, urls: Collection[str]) -> ArgoResult:
-    """Every Argo CD check (FG720-FG732) over the repository on disk."""
+    """Every Argo CD check (FG720-FG732, FG932, FG933) over the repository on disk."""
     snap, diagnostics, expanded = load_snapshot(root, urls)
     diagnostics.extend(run_checks(snap))
+    diagnostics.extend(check_pickup(snap))
     built = sum(1 for b in snap.builds.values() if b.error is None)
     note = (
         f"Argo CD: {expanded} ApplicationSet(s) expanded, {len(snap.apps)} Application(s), "

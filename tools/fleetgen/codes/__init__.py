@@ -259,6 +259,9 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ),
     ("FG930", "selector-selects-nothing", E, "A NetworkPolicy or Service selector selects no pod"),
     ("FG931", "patch-target-missing", E, "An overlay patch's target is gone from its base"),
+    ("FG932", "monitor-not-selected", E, "The installed Prometheus does not select a monitor"),
+    ("FG933", "dashboard-not-loaded", E, "The Grafana sidecar does not load a dashboard"),
+    ("FG940", "secret-store-mismatch", E, "An ExternalSecret reads another store than declared"),
     ("FG941", "secret-path-shared", E, "Two environments read one Vault path undeclared"),
     ("FG950", "storage-uri-other-model", E, "The storageUri holds another catalog model"),
     ("FG951", "cache-below-weights", E, "The local model cache is smaller than the weights"),
@@ -268,6 +271,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG960", "cluster-server-twice", E, "Two clusters of an environment share a server URL"),
     ("FG961", "environments-share-cluster", E, "Two environments collide on one cluster"),
     ("FG962", "project-name-twice", E, "Two environments name the same Argo CD project"),
+    ("FG963", "orphaned-app-directory", E, "An app directory under applicationsets/ has no owner"),
     ("FG970", "patch-lands-elsewhere", E, "An index-addressed patch no longer lands on its item"),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),

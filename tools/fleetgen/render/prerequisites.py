@@ -171,7 +171,10 @@ def _values(key: str, env: Environment, cluster: Cluster, uses_cache: bool) -> d
             }
         }
     if key == "kubePrometheusStack":
-        spec = {f"{kind}Selector": {"matchLabels": selector} for kind in ("podMonitor", "rule")}
+        # ServiceMonitors too: the DCGM exporter's carries the same labels (below).
+        kinds = ("podMonitor", "serviceMonitor", "rule")
+        # A copy each: one shared dict would be written as a YAML anchor and its aliases.
+        spec = {f"{kind}Selector": {"matchLabels": dict(selector)} for kind in kinds}
         return {"prometheus": {"prometheusSpec": spec}}
     if key == "dcgmExporter":
         return {"serviceMonitor": {"enabled": True, "additionalLabels": selector}}

@@ -33,6 +33,7 @@ from fleetgen.rendered.metric_semantics import check_semantics
 from fleetgen.rendered.port_links import check_ports
 from fleetgen.rendered.provenance import Provenance, provenance
 from fleetgen.rendered.result_cache import ClusterFindings, cluster_keys, load, results_dir, save
+from fleetgen.rendered.secret_stores import check_secret_stores
 from fleetgen.rendered.selectors import check_selectors
 
 _STORES: dict[tuple[tuple[str, ...], str], SchemaStore] = {}
@@ -262,6 +263,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
             result.diagnostics.extend(check_semantics(context))
             result.diagnostics.extend(check_ports(context))
             result.diagnostics.extend(check_selectors(context))
+            result.diagnostics.extend(check_secret_stores(context))
     progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
 
 

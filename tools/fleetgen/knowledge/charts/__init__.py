@@ -1,0 +1,1 @@
+"""Facts about the prerequisite Helm charts fleetgen installs, derived from the charts' own files."""
