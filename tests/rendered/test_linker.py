@@ -107,7 +107,7 @@ MUTATIONS = (
         ),
         (
             ("FG705", "fleet/mixtral-8x7b-instruct.yaml", "servedName:"),
-            ("FG711", "fleet/llama-3-1-8b-instruct.yaml", None),
+            ("FG711", "base/components/tracing/inferenceservice-patch.yaml", None),
             ("FG970", ISVC, "--served-model-name=something-else"),
         ),
     ),
@@ -197,7 +197,15 @@ MUTATIONS = (
                 "- op: add\n  path: /spec/predictor/model/env/-\n  value:\n    name: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\n    value: http://collector.elsewhere:4317\n- op: add\n  path: /spec/predictor/model/env/-\n  value:\n    name: OTEL_SERVICE_NAME",
             ),
         ),
-        (("FG711", ISVC, None),),
+        # The overlays fill the tracing env by index: the inserted variable takes the value
+        # the generator writes at its slot, so the finding names the overlay that wrote it.
+        (
+            (
+                "FG711",
+                "applicationsets/prod/prod-a/models/llama-3-1-8b-instruct/kustomization.yaml",
+                None,
+            ),
+        ),
     ),
     Mutation(
         "FG712-FG713-object-pinned-to-kube-system",

@@ -1,4 +1,4 @@
-"""Stories about ports end to end (FG910-FG919): vLLM's and Redis's port against what declares,
+"""Stories about ports end to end (FG910-FG917): vLLM's and Redis's port against what declares,
 probes, scrapes, serves, admits and dials it, edited where people edit them."""
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ REDIS_SERVICE = "base/components/kv-cache/service.yaml"
 REDIS_POLICY = "base/components/kv-cache/networkpolicy.yaml"
 REDIS_EGRESS = "base/components/kv-cache/networkpolicy-patch.yaml"
 LLAMA = "fleet/llama-3-1-8b-instruct.yaml"
+MIXTRAL = "fleet/mixtral-8x7b-instruct.yaml"
+PROD = "environments/prod/environment.yaml"
+STAGING = "environments/staging/environment.yaml"
+DEV = "environments/dev/environment.yaml"
+GRPC_SINK = "    endpoint: http://phoenix-svc.observability.svc:4317\n    protocol: grpc\n"
+HTTP_SINK = "    endpoint: http://phoenix-svc.observability.svc:6006/v1/traces\n    protocol: http/protobuf\n"
 
 READINESS = (
     "      readinessProbe:\n        httpGet:\n          path: /v1/models\n          port: 8080\n"
@@ -236,6 +242,88 @@ STORIES = (
         "port: 16379",
     ),
     Story(
+        "A platform engineer changes the Redis Service port to 6380; LMCache still dials 6379.",
+        ((REDIS_SERVICE, "    port: 6379\n", "    port: 6380\n"),),
+        "rendered",
+        "FG917",
+        REDIS_SERVICE,
+        "port: 6380",
+    ),
+    Story(
+        "An SRE lets the model pods out to Redis on 6380, a port Redis does not use.",
+        ((REDIS_EGRESS, "      port: 6379\n", "      port: 6380\n"),),
+        "rendered",
+        "FG916",
+        REDIS_EGRESS,
+        "port: 6380",
+    ),
+    Story(
+        "A platform engineer declares Redis's containerPort as 6380 while redis-server "
+        "still starts on 6379.",
+        ((REDIS, REDIS_PORTS, REDIS_PORTS.replace("6379", "6380")),),
+        "rendered",
+        "FG910",
+        REDIS,
+        "containerPort: 6380",
+        # the probes and Service follow the name to 6380; LMCache's egress rule admits 6379
+        also=frozenset({"FG911", "FG913", "FG916"}),
+    ),
+    Story(
+        "A platform engineer copies the InferenceService PodMonitor's port 8080 into the "
+        "LLMInferenceService PodMonitor, whose pods serve on 8000.",
+        ((LLM_MONITOR, "  - portNumber: 8000\n", "  - portNumber: 8080\n"),),
+        "rendered",
+        "FG708",
+        LLM_MONITOR,
+        "portNumber: 8080",
+    ),
+    Story(
+        "A platform engineer turns the readiness probe into a TCP check on 8000.",
+        (
+            (
+                ISVC,
+                READINESS,
+                "      readinessProbe:\n        tcpSocket:\n          port: 8000\n",
+            ),
+        ),
+        "rendered",
+        "FG911",
+        ISVC,
+        "port: 8000",
+    ),
+    Story(
+        "An SRE copies the InferenceService policy's gateway port 8080 into the "
+        "LLMInferenceService policy, whose pods serve on 8000.",
+        ((LLM_POLICY, "      port: 8000\n", "      port: 8080\n"),),
+        "rendered",
+        "FG915",
+        LLM_POLICY,
+        "port: 8080",
+    ),
+    Story(
+        "An SRE admits Prometheus to the LLMInferenceService pods on 9090.",
+        (
+            (
+                LLM_POLICY,
+                PROMETHEUS_RULE.replace("8080", "8000"),
+                PROMETHEUS_RULE.replace("8080", "9090"),
+            ),
+        ),
+        "rendered",
+        "FG915",
+        LLM_POLICY,
+        "port: 9090",
+    ),
+    Story(
+        "An SRE admits the model pods into Redis on the named port redis-server, a name "
+        "the Redis container does not declare.",
+        ((REDIS_POLICY, "      port: 6379\n", "      port: redis-server\n"),),
+        "rendered",
+        "FG912",
+        REDIS_POLICY,
+        "port: redis-server",
+    ),
+    Story(
         "A model owner moves vLLM to 8081 with an extra arg; fleetgen sets --port itself.",
         (
             (
@@ -298,6 +386,25 @@ CHANGES = (
             (REDIS, REDIS_PORTS, REDIS_PORTS.replace("6379", "6380")),
             (REDIS_POLICY, "      port: 6379\n", "      port: 6380\n"),
             (REDIS_EGRESS, "      port: 6379\n", "      port: 6380\n"),
+        ),
+    ),
+    Change(
+        "An SRE moves prod's traces to Phoenix's OTLP/HTTP endpoint, protocol and path together.",
+        ((PROD, GRPC_SINK, HTTP_SINK),),
+    ),
+    Change(
+        "An SRE moves staging's traces to Phoenix's gRPC port with the gRPC protocol.",
+        ((STAGING, HTTP_SINK, GRPC_SINK),),
+    ),
+    Change(
+        "A model owner turns on tracing for Mixtral.",
+        (
+            (
+                MIXTRAL,
+                "  environments:\n    staging:",
+                "  observability:\n    tracing: {enabled: true, sampling: 0.2}\n"
+                "  environments:\n    staging:",
+            ),
         ),
     ),
     Change(

@@ -257,6 +257,8 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         E,
         "A NetworkPolicy admits a port the selected pods do not listen on",
     ),
+    ("FG916", "egress-blocked", E, "A pod's egress policies drop a connection it must open"),
+    ("FG917", "client-port", E, "A URL dials a port its Service does not expose"),
     ("FG930", "selector-selects-nothing", E, "A NetworkPolicy or Service selector selects no pod"),
     ("FG931", "patch-target-missing", E, "An overlay patch's target is gone from its base"),
     ("FG932", "monitor-not-selected", E, "The installed Prometheus does not select a monitor"),

@@ -281,8 +281,10 @@ def tracing(p: Placement) -> Patch:
         "parentbased_traceidratio",
         f"{desc.observability.sampling:g}",
     )
+    # A protocol that does not fit the endpoint's port is the environment's line to fix.
+    origins = {5: p.environment.source.at("spec", "phoenix", "protocol")}
     for index, value in enumerate(values, start=3):
-        patch.replace(pointer(*container, "env", index, "value"), value)
+        patch.replace(pointer(*container, "env", index, "value"), value, origin=origins.get(index))
     return patch
 
 

@@ -1,4 +1,4 @@
-"""FG910-FG919: ports end to end, over the pods a cluster's objects run.
+"""FG910-FG917: ports end to end, over the pods a cluster's objects run.
 
 vLLM's `--port` (or Redis's) is what a connection must reach: the container's declared
 ports, its probes, the Service KServe or a base creates in front of it, the PodMonitor, the
@@ -21,6 +21,7 @@ from fleetgen.rendered.graph import LLMISVC
 from fleetgen.rendered.linker import LinkContext
 from fleetgen.rendered.llmisvc_facts import managed_pool_selector
 from fleetgen.rendered.pods import Pod, pods, pool_target_ports, predictor_service_ports, selected
+from fleetgen.rendered.port_clients import check_clients
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +305,11 @@ PORT_CHECKS: tuple[Callable[[PortContext], Iterator[Diagnostic]], ...] = (
 
 
 def check_ports(ctx: LinkContext) -> list[Diagnostic]:
+    """FG910-FG917 over one cluster; a finding both ends of a chain share is reported once."""
     context = PortContext(ctx, pods(ctx.graph))
     found: dict[tuple[str, str, int, int, str], Diagnostic] = {}
-    for check in PORT_CHECKS:
-        for d in check(context):
-            key = (d.code, d.location.file, d.location.line, d.location.column, d.message)
-            found.setdefault(key, d)
+    every = [d for check in PORT_CHECKS for d in check(context)]
+    for d in every + check_clients(ctx, context.pods):
+        key = (d.code, d.location.file, d.location.line, d.location.column, d.message)
+        found.setdefault(key, d)
     return list(found.values())

@@ -19,6 +19,7 @@ from fleetgen.loading.yaml_source import ParsedFile, parse
 from fleetgen.render.model_app import app_patches
 from fleetgen.render.patches import Patch
 from fleetgen.render.platform import platform_patches
+from fleetgen.rendered import component_origin
 from fleetgen.rendered.build import RenderedObject
 
 
@@ -50,38 +51,58 @@ def _length(base: ParsedFile | None, parts: list[str | int]) -> int:
 @dataclass(slots=True)
 class Provenance:
     root: Path
-    patches: dict[tuple[str, str, str], Patch] = field(default_factory=dict)
+    # (app, kind, rendered name) -> the app's patches of that object, in the order they run
+    patches: dict[tuple[str, str, str], list[Patch]] = field(default_factory=dict)
     # app directory -> how to recompute its patches; only apps with a finding ever need it
     pending: dict[str, Callable[[], Iterable[Patch]]] = field(default_factory=dict)
 
     def add(self, app: str, patches: Iterable[Patch]) -> None:
-        for patch in patches:
-            self.patches[(app, patch.kind, patch.final_name)] = patch
+        every = list(patches)
+        # A component's patch (tracing, kv-cache) addresses the base name; the object's own
+        # patch renames it: both describe the one rendered object.
+        renamed = {(p.kind, p.name): p.final_name for p in every if p.final_name != p.name}
+        for patch in every:
+            final = renamed.get((patch.kind, patch.name), patch.final_name)
+            self.patches.setdefault((app, patch.kind, final), []).append(patch)
 
     def locate(self, obj: RenderedObject, pointer: str = "") -> Location:
-        """The descriptor/environment line that set `pointer`, else its base file line."""
+        """The descriptor/environment line that set `pointer`, else the component patch line
+        that appended it, else its base file line."""
         if obj.app in self.pending:
             self.add(obj.app, self.pending.pop(obj.app)())
-        patch = self.patches.get((obj.app, obj.kind, obj.name))
+        own = self.patches.get((obj.app, obj.kind, obj.name), [])
         base = parsed_base(self.root / obj.base_file, obj.base_file) if obj.base_file else None
         parts = _parts(pointer)
-        if patch is not None:
-            written = {op["path"] for op in patch.ops}
-            for depth in range(len(parts), -1, -1):
-                probe = _join(parts[:depth])
+        appended = component_origin.appends(self.root, obj.app) if obj.base_file else {}
+        base_name = own[0].name if own else obj.name
+
+        def components(depth: int) -> list[component_origin.Append]:
+            return appended.get((obj.kind, base_name, _join(parts[:depth])), [])
+
+        for depth in range(len(parts), -1, -1):
+            probe = _join(parts[:depth])
+            for patch in reversed(own):
+                written = {op["path"] for op in patch.ops}
                 if probe in patch.origins:
                     return patch.origins[probe]
                 if probe in written:
                     return patch.origin or self._app(obj)
                 if f"{probe}/-" in written and depth < len(parts):
-                    # Items appended after the base's own: the generator wrote them.
+                    # Items appended after the base's and the components': the generator's.
                     index = parts[depth]
-                    if not isinstance(index, int) or index >= _length(base, parts[:depth]):
+                    first = _length(base, parts[:depth]) + len(components(depth))
+                    if not isinstance(index, int) or index >= first:
                         return patch.origin or self._app(obj)
+        for depth, index in enumerate(parts):
+            if isinstance(index, int):
+                length, items = _length(base, parts[:depth]), components(depth)
+                if length <= index < length + len(items):
+                    return component_origin.locate_in(items[index - length], parts[depth + 1 :])
         if base is not None and obj.base_file is not None:
             line, column = base.positions.key(parts)
             return Location(obj.base_file, line, column)
-        return patch.origin if patch is not None and patch.origin else self._app(obj)
+        origin = next((p.origin for p in own if p.origin), None)
+        return origin or self._app(obj)
 
     @staticmethod
     def _app(obj: RenderedObject) -> Location:
