@@ -42,6 +42,9 @@ TINY = "fleet/tiny.yaml"
 DEV = "environments/dev/environment.yaml"
 DNS_LABEL = re.compile(r"\A[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 ARGO_TEMPLATE = {"{{ .app }}", "{{ .model }}", "{{ .team }}", "{{ .path.path }}"}
+# A set that rolls out over several clusters also reads the cluster's name and server from the
+# values fleetgen fixes on each cluster's generator.
+ROLLOUT_TEMPLATE = ARGO_TEMPLATE | {"{{ .values.cluster }}", "{{ .values.server }}"}
 
 # A valid value for every string field of the descriptor schema (kept complete by
 # test_every_string_field_is_covered). Array items are addressed by index 0.
@@ -241,7 +244,8 @@ def test_go_templates_are_rejected_where_environments_feed_the_applicationset(
 def test_applicationset_template_is_fixed_and_app_json_holds_plain_names(
     example_repo: Path,
 ) -> None:
-    """The template's only parameters are app.json's three names and the file's path."""
+    """The template's only parameters are app.json's three names and the file's path (and,
+    in a rollout set, the cluster and server fleetgen writes on each generator)."""
     files = plan_files(example_repo)
     appsets = [p for p in files if p.count("/") == 1 and p.endswith(".yaml")]
     appsets = [
@@ -249,24 +253,38 @@ def test_applicationset_template_is_fixed_and_app_json_holds_plain_names(
         for p in appsets
         if any(d["kind"] == "ApplicationSet" for d in yaml.safe_load_all(files[p]))
     ]
-    assert len(appsets) == 4, appsets
+    # dev and staging: one set per cluster; prod rolls out over both of its clusters.
+    assert sorted(appsets) == [
+        "applicationsets/dev-dev-a.yaml",
+        "applicationsets/prod-models.yaml",
+        "applicationsets/staging-staging-a.yaml",
+    ]
+    fleet, _ = load_fleet(example_repo)
     for path in appsets:
         text = files[path].decode()
-        assert set(re.findall(r"\{\{.*?\}\}", text)) == ARGO_TEMPLATE, path
         doc = yaml.safe_load(text)
         spec = doc["spec"]
+        rolling = "strategy" in spec
+        expected = ROLLOUT_TEMPLATE if rolling else ARGO_TEMPLATE
+        assert set(re.findall(r"\{\{.*?\}\}", text)) == expected, path
         assert spec["goTemplate"] is True and "missingkey=error" in spec["goTemplateOptions"]
         fixed = spec["template"]["spec"]
         for value in (
             fixed["project"],
-            fixed["destination"]["server"],
             fixed["destination"]["namespace"],
             fixed["source"]["repoURL"],
             fixed["source"]["targetRevision"],
         ):
             assert "{{" not in value, (path, value)
+        if not rolling:
+            assert "{{" not in fixed["destination"]["server"], path
+            continue
+        # The generator values are the environment's own cluster names and servers.
+        env = fleet.environments[doc["metadata"]["labels"]["fleetgen.dev/environment"]]
+        assert [g["git"]["values"] for g in spec["generators"]] == [
+            {"cluster": c.name, "server": c.server} for c in env.clusters
+        ]
     apps = [p for p in files if p.endswith("/" + layout.APP_FILE)]
-    fleet, _ = load_fleet(example_repo)
     assert len(apps) == len(list(placements(fleet))) == 12
     for path in apps:
         record = json.loads(files[path])

@@ -28,16 +28,17 @@ class Mutation:
     also: frozenset[str] = field(default_factory=frozenset)  # other codes allowed
 
 
-PROD_A = "applicationsets/prod-prod-a.yaml"
-PROD_B = "applicationsets/prod-prod-b.yaml"
+# prod rolls out over both clusters from one set; staging keeps one set per cluster.
+PROD = "applicationsets/prod-models.yaml"
+STAGING = "applicationsets/staging-staging-a.yaml"
 PROJECT = "applicationsets/projects/prod.yaml"
 PLATFORM_A = "applicationsets/prod/prod-a/platform-apps.yaml"
 REFRESH = "argocd.argoproj.io/manifest-generate-paths"
 MUTATIONS = (
     Mutation(
         "FG720-template-names-a-key-app-json-lacks",
-        ((PROD_A, "name: '{{ .app }}'", "name: '{{ .application }}'"),),
-        (("FG720", PROD_A, "{{ .application }}"),),
+        ((PROD, "name: '{{ .app }}'", "name: '{{ .application }}'"),),
+        (("FG720", PROD, "{{ .application }}"),),
     ),
     Mutation(
         "FG720-generator-file-lacks-a-key",
@@ -48,22 +49,22 @@ MUTATIONS = (
                 "",
             ),
         ),
-        (("FG720", PROD_A, "{{ .team }}"),),
+        (("FG720", PROD, "{{ .team }}"),),
     ),
     Mutation(
         "FG721-generator-not-expanded",
-        ((PROD_A, "  - git:\n", "  - clusters: {}\n  - git:\n"),),
-        (("FG721", PROD_A, "clusters: {}"),),
+        ((PROD, "  - git:\n", "  - clusters: {}\n  - git:\n"),),
+        (("FG721", PROD, "clusters: {}"),),
     ),
     Mutation(
         "FG722-unknown-project",
-        ((PROD_A, "      project: prod\n", "      project: prod-models\n"),),
-        (("FG722", PROD_A, "project: prod-models"),),
+        ((PROD, "      project: prod\n", "      project: prod-models\n"),),
+        (("FG722", PROD, "project: prod-models"),),
     ),
     Mutation(
         "FG723-project-destination-namespace",
         ((PROJECT, "    namespace: llm\n", "    namespace: llm-models\n"),),
-        (("FG723", PROD_A, "destination:"),),
+        (("FG723", PROD, "destination:"),),
     ),
     Mutation(
         "FG724-project-drops-the-kv-cache-deployment",
@@ -90,24 +91,24 @@ MUTATIONS = (
     ),
     Mutation(
         "FG725-refresh-path-typo",
-        ((PROD_A, ".;/base/model;/base/llmisvc;", ".;/base/modle;/base/llmisvc;"),),
-        (("FG725", PROD_A, REFRESH), ("FG726", PROD_A, REFRESH)),
+        ((PROD, ".;/base/model;/base/llmisvc;", ".;/base/modle;/base/llmisvc;"),),
+        (("FG725", PROD, REFRESH), ("FG726", PROD, REFRESH)),
     ),
     Mutation(
         "FG725-FG726-relative-app-path",
         (
             (
-                PROD_A,
+                PROD,
                 ": .;/base/model;/base/llmisvc;/base/components",
                 ": '{{ .path.path }};/base/model;/base/llmisvc;/base/components'",
             ),
         ),
-        (("FG725", PROD_A, REFRESH), ("FG726", PROD_A, REFRESH)),
+        (("FG725", PROD, REFRESH), ("FG726", PROD, REFRESH)),
     ),
     Mutation(
         "FG726-components-not-covered",
-        ((PROD_A, ";/base/llmisvc;/base/components", ";/base/llmisvc"),),
-        (("FG726", PROD_A, REFRESH),),
+        ((PROD, ";/base/llmisvc;/base/components", ";/base/llmisvc"),),
+        (("FG726", PROD, REFRESH),),
     ),
     Mutation(
         "FG727-gateway-namespace-not-created",
@@ -118,41 +119,48 @@ MUTATIONS = (
         "FG728-create-namespace-in-the-models-project",
         (
             (
-                PROD_A,
+                PROD,
                 "        - ServerSideApply=true\n",
                 "        - CreateNamespace=true\n        - ServerSideApply=true\n",
             ),
         ),
-        (("FG728", PROD_A, "syncOptions:"),),
+        (("FG728", PROD, "syncOptions:"),),
     ),
     Mutation(
         "FG729-FG727-models-in-the-crd-wave",
-        ((PROD_A, "argocd.argoproj.io/sync-wave: '0'", "argocd.argoproj.io/sync-wave: '-4'"),),
-        (("FG729", PROD_A, "sync-wave"), ("FG727", PROD_A, "namespace: llm")),
+        ((PROD, "argocd.argoproj.io/sync-wave: '0'", "argocd.argoproj.io/sync-wave: '-4'"),),
+        (("FG729", PROD, "sync-wave"), ("FG727", PROD, "namespace: llm")),
     ),
     Mutation(
-        "FG730-two-sets-deploy-to-one-cluster",
+        "FG730-two-generators-deploy-to-one-cluster",
         (
             (
-                PROD_B,
+                PROD,
                 "        server: https://prod-b.k8s.example.com",
                 "        server: https://prod-a.k8s.example.com",
             ),
         ),
-        (("FG730", PROD_B, "path: '{{ .path.path }}'"),),
+        (("FG730", PROD, "path: '{{ .path.path }}'"),),
     ),
     Mutation(
-        "FG731-application-names-collide",
-        (
-            (PROD_A, "name: '{{ .app }}'", "name: '{{ .model }}'"),
-            (PROD_B, "name: '{{ .app }}'", "name: '{{ .model }}'"),
-        ),
-        (("FG731", PROD_B, "name: '{{ .model }}'"),),
+        "FG731-application-names-collide-across-clusters",
+        ((PROD, "name: '{{ .app }}'", "name: '{{ .model }}'"),),
+        (("FG731", PROD, "name: '{{ .model }}'"),),
+    ),
+    Mutation(
+        "FG722-unknown-project-in-a-per-cluster-set",
+        ((STAGING, "      project: staging\n", "      project: staging-models\n"),),
+        (("FG722", STAGING, "project: staging-models"),),
+    ),
+    Mutation(
+        "FG732-path-is-the-basename-in-a-per-cluster-set",
+        ((STAGING, "path: '{{ .path.path }}'", "path: '{{ .path.basename }}'"),),
+        (("FG732", STAGING, "path: '{{ .path.basename }}'"), ("FG725", STAGING, REFRESH)),
     ),
     Mutation(
         "FG732-path-is-the-basename",
-        ((PROD_A, "path: '{{ .path.path }}'", "path: '{{ .path.basename }}'"),),
-        (("FG732", PROD_A, "path: '{{ .path.basename }}'"), ("FG725", PROD_A, REFRESH)),
+        ((PROD, "path: '{{ .path.path }}'", "path: '{{ .path.basename }}'"),),
+        (("FG732", PROD, "path: '{{ .path.basename }}'"), ("FG725", PROD, REFRESH)),
     ),
 )
 
@@ -217,11 +225,11 @@ def test_validate_all_reports_argocd_findings_through_the_cli(
 
 def test_a_generated_file_that_is_not_yaml_is_a_diagnostic(tmp_path: Path) -> None:
     root = copy_example(tmp_path / "repo")
-    apply(root, Mutation("broken", ((PROD_A, "  template:\n", "  template: [\n"),), ()))
+    apply(root, Mutation("broken", ((PROD, "  template:\n", "  template: [\n"),), ()))
     found = argocd_diagnostics(root)
     assert [d.code for d in found] == ["FG732"]
     assert found[0].location.file == "applicationsets/bootstrap.yaml"
-    assert PROD_A in found[0].message
+    assert PROD in found[0].message
 
 
 def covered_codes() -> set[str]:

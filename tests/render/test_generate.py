@@ -100,15 +100,16 @@ def test_invalid_fleet_generates_nothing(example_repo: Path, run_cli: RunCli) ->
 
 
 def test_applicationsets_fix_project_and_destination() -> None:
-    appset = yaml.safe_load((REPO / GENERATED / "prod-prod-b.yaml").read_text())
+    # staging keeps one set per cluster, synced at once (prod's rollout set: test_rollout).
+    appset = yaml.safe_load((REPO / GENERATED / "staging-staging-a.yaml").read_text())
     spec = appset["spec"]
     assert spec["goTemplate"] is True
     assert spec["goTemplateOptions"] == ["missingkey=error"]
     assert spec["syncPolicy"] == {"preserveResourcesOnDeletion": True}
     template = spec["template"]["spec"]
-    assert template["project"] == "prod"
+    assert template["project"] == "staging"
     assert template["destination"] == {
-        "server": "https://prod-b.k8s.example.com",
+        "server": "https://staging-a.k8s.example.com",
         "namespace": "llm",
     }
     assert "{{" not in json.dumps(template["project"]) + json.dumps(template["destination"])
@@ -122,7 +123,9 @@ def test_applicationsets_fix_project_and_destination() -> None:
     # Relative entries resolve against the source path: "." is the app's own overlay.
     assert paths.split(";") == [".", "/base/model", "/base/llmisvc", "/base/components"]
     (generator,) = spec["generators"]
-    assert generator["git"]["files"] == [{"path": "applicationsets/prod/prod-b/models/*/app.json"}]
+    assert generator["git"]["files"] == [
+        {"path": "applicationsets/staging/staging-a/models/*/app.json"}
+    ]
 
 
 def test_app_files_are_small_and_never_use_reserved_keys() -> None:

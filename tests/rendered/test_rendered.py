@@ -61,9 +61,10 @@ def test_argocd_entry_point_validates_strictly() -> None:
     schemas = store()
     docs = load_manifests(build(GENERATED), source="applicationsets")
     counts = {kind: sum(d["kind"] == kind for d in docs) for kind in {d["kind"] for d in docs}}
-    # 3 environments x (models + platform project); 4 clusters x (ApplicationSet + platform app
+    # 3 environments x (models + platform project); one model ApplicationSet per cluster of
+    # dev and staging, one for prod's rollout over both clusters; 4 clusters x (platform app
     # + prerequisites: 12 pinned charts, 14 in prod with Loki and its log agent).
-    assert counts == {"AppProject": 6, "ApplicationSet": 4, "Application": 4 + 12 * 2 + 14 * 2}
+    assert counts == {"AppProject": 6, "ApplicationSet": 3, "Application": 4 + 12 * 2 + 14 * 2}
     assert [(d["kind"], v.path, v.message) for d in docs for v in schemas.validate(d)] == []
     waves = {
         d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
