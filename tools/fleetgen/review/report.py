@@ -7,6 +7,7 @@ from itertools import groupby
 
 from fleetgen.report.reporters import text as diagnostics_text
 from fleetgen.review.argo_apps import ArgoAppChange
+from fleetgen.review.rollout_order import RolloutOrder, rollout_lines
 from fleetgen.review.run import PlanResult
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
@@ -32,6 +33,10 @@ def _application_line(change: ArgoAppChange) -> str:
     return f"{_SIGN[change.status]} {what}"
 
 
+def _rollout_heading(order: RolloutOrder) -> str:
+    return f"Rollout order in {order.environment} (each step once the one before is healthy)"
+
+
 def text(result: PlanResult) -> str:
     out = [f"fleetgen plan: {result.base} → {result.head}"]
     if not result.apps and not result.applications:
@@ -42,6 +47,9 @@ def text(result: PlanResult) -> str:
     if result.applications:
         out.append("\n" + _applications_heading(result.applications))
         out.extend(f"  {_application_line(c)}" for c in result.applications)
+    for order in result.rollout:
+        out.append(f"\n{_rollout_heading(order)}:")
+        out.extend(f"  {line}" for line in rollout_lines(order))
     if result.notes:
         out.append("\nNotes:")
         out.extend(f"  - {note}" for note in result.notes)
@@ -111,6 +119,11 @@ def _markdown(result: PlanResult, diffs: list[str | None], *, omitted: int) -> s
         out.append(f"#### {_applications_heading(result.applications)}")
         out.append("")
         out.extend(f"- `{_application_line(c)}`" for c in result.applications)
+        out.append("")
+    for order in result.rollout:
+        out.append(f"#### {_rollout_heading(order)}")
+        out.append("")
+        out.extend(f"- {line}" for line in rollout_lines(order))
         out.append("")
     if omitted and result.apps:
         out.append(

@@ -15,7 +15,15 @@ from fleetgen.core.diagnostics import Report
 from fleetgen.loading.load import load_fleet
 from fleetgen.render.fileplan import FilePlan, build_plan
 from fleetgen.review.argo_apps import ArgoAppChange, application_changes, expanded_applications
-from fleetgen.review.compare import AppKey, app_delta, app_files, deletion_guard, notes
+from fleetgen.review.compare import (
+    AppKey,
+    app_delta,
+    app_files,
+    apps_of,
+    deletion_guard,
+    notes,
+)
+from fleetgen.review.rollout_order import RolloutOrder, rollout_orders
 from fleetgen.review.serving_notes import recreate_notes
 
 
@@ -34,6 +42,7 @@ class PlanResult:
     notes: tuple[str, ...]
     report: Report
     applications: tuple[ArgoAppChange, ...] = ()  # the expanded Argo CD Applications that differ
+    rollout: tuple[RolloutOrder, ...] = ()  # per environment with steps: which apps sync when
 
 
 def _tree_hash(directory: Path) -> str:
@@ -114,6 +123,11 @@ def compare(
         applications = application_changes(
             expanded_applications(trees["a"], urls), expanded_applications(trees["b"], urls)
         )
+    # A model app changes when its build does or when its Application does (the set's template).
+    by_name = {key.name: key for key in apps_of(head_fleet)}
+    changed = {d.key for d in diffs if d.status != "removed"} | {
+        by_name[c.name] for c in applications if c.status != "removed" and c.name in by_name
+    }
     return PlanResult(
         base=labels[0],
         head=labels[1],
@@ -121,4 +135,5 @@ def compare(
         notes=(*notes(base_fleet, head_fleet), *recreates),
         report=Report.of(head_diags),
         applications=applications,
+        rollout=rollout_orders(head_fleet, changed),
     )
