@@ -131,13 +131,22 @@ def _drift(root: Path, fleet: Fleet) -> list[Diagnostic]:
     from fleetgen.core.diagnostics import Location
     from fleetgen.render.fileplan import build_plan
     from fleetgen.render.writer import compute_changes
+    from fleetgen.rendered.committed import first_difference
 
-    changes = compute_changes(root, build_plan(fleet).with_manifest())
+    desired = build_plan(fleet).with_manifest()
+    changes = compute_changes(root, desired)
+
+    def where(path: str) -> Location:
+        """An updated file: its first line that differs from what fleetgen writes."""
+        if path not in changes.changed:
+            return Location(path)
+        return first_difference(path, (root / path).read_bytes(), desired[path])
+
     return [
         diag(
             "FG714",
             f"{line}: generated files are out of date",
-            Location(line.split()[1]),
+            where(line.split()[1]),
             hint="run `fleetgen generate` and commit the result",
         )
         for line in changes.lines()

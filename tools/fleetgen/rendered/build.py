@@ -75,6 +75,8 @@ APP = "fleetgen.dev/rendered-app"
 def _tagged(data: bytes, app: str, *, origins: bool) -> bytes:
     """An app's kustomization that stamps its objects with the app (and, alone, origins)."""
     kustomization = yaml.load(data, Loader=yaml.CSafeLoader)
+    if not isinstance(kustomization, dict):  # a hand-edited overlay: say so, never a traceback
+        raise ManifestError(f"{app}/kustomization.yaml", 1, 1, "not a kustomization mapping")
     kustomization.setdefault("commonAnnotations", {})[APP] = app
     if origins:
         kustomization["buildMetadata"] = ["originAnnotations"]
@@ -147,10 +149,10 @@ def render_fleet(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(files[path])
             source = scratch / app / "kustomization.yaml"
-            source.write_bytes(_tagged(files[f"{app}/kustomization.yaml"], app, origins=True))
             try:
+                source.write_bytes(_tagged(files[f"{app}/kustomization.yaml"], app, origins=True))
                 docs = load_manifests(build(scratch / app), source=app)
-            except (KustomizeError, ManifestError) as exc:
+            except (KustomizeError, ManifestError, yaml.YAMLError) as exc:
                 part.failures.append((app, _repository_relative(str(exc), scratch, root)))
                 return part
             for doc in docs:

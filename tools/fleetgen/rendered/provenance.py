@@ -7,6 +7,7 @@ started from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -55,6 +56,9 @@ class Provenance:
     patches: dict[tuple[str, str, str], list[Patch]] = field(default_factory=dict)
     # app directory -> how to recompute its patches; only apps with a finding ever need it
     pending: dict[str, Callable[[], Iterable[Patch]]] = field(default_factory=dict)
+    # Apps located in their committed kustomization (hand-edited): a finding on a field whose
+    # own value no operation wrote points at the operation that wrote beneath it.
+    committed: frozenset[str] = frozenset()
 
     def add(self, app: str, patches: Iterable[Patch]) -> None:
         every = list(patches)
@@ -73,6 +77,13 @@ class Provenance:
         own = self.patches.get((obj.app, obj.kind, obj.name), [])
         base = parsed_base(self.root / obj.base_file, obj.base_file) if obj.base_file else None
         parts = _parts(pointer)
+        if own and obj.app in self.committed and pointer:
+            for patch in own:
+                found = _committed_origin(obj, patch, parts, pointer)
+                if found is not None:
+                    return found
+        for patch in reversed(own):
+            parts = _before_removals(parts, patch)
         appended = component_origin.appends(self.root, obj.app) if obj.base_file else {}
         base_name = own[0].name if own else obj.name
 
@@ -82,7 +93,7 @@ class Provenance:
         for depth in range(len(parts), -1, -1):
             probe = _join(parts[:depth])
             for patch in reversed(own):
-                written = {op["path"] for op in patch.ops}
+                written = {op["path"] for op in patch.ops if op.get("op") != "remove"}
                 if probe in patch.origins:
                     return patch.origins[probe]
                 if probe in written:
@@ -107,6 +118,47 @@ class Provenance:
     @staticmethod
     def _app(obj: RenderedObject) -> Location:
         return Location(f"{obj.app}/kustomization.yaml")
+
+
+def _committed_origin(
+    obj: RenderedObject, patch: Patch, parts: list[str | int], pointer: str
+) -> Location | None:
+    """In a committed (hand-edited) overlay: the operation that appended the item `pointer`
+    is in, matched by its value; else the first operation written beneath `pointer`."""
+    node: object = obj.doc
+    for depth, part in enumerate(parts):
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            key = f"{_join(parts[:depth])}/-\0{json.dumps(node, sort_keys=True)}"
+            if key in patch.origins:
+                return patch.origins[key]
+        elif isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        else:
+            break
+    beneath = [o for path, o in patch.origins.items() if path.startswith(f"{pointer}/")]
+    return min(beneath) if pointer not in patch.origins and beneath else None
+
+
+def _before_removals(parts: list[str | int], patch: Patch) -> list[str | int]:
+    """A rendered list index as the base numbers it: a patch that removed an earlier item
+    (the generator drops an alert the pinned release cannot fire) shifts the rest down."""
+    shifted = list(parts)
+    for op in reversed(patch.ops):
+        if op.get("op") != "remove":
+            continue
+        removed = _parts(str(op.get("path", "")))
+        depth = len(removed) - 1
+        index = removed[-1] if removed else None
+        if (
+            isinstance(index, int)
+            and len(shifted) > depth
+            and shifted[:depth] == removed[:depth]
+            and isinstance(shifted[depth], int)
+            and shifted[depth] >= index  # type: ignore[operator]
+        ):
+            shifted[depth] = int(shifted[depth]) + 1
+    return shifted
 
 
 @cache

@@ -87,6 +87,8 @@ def cluster_keys(
         env = fleet.environments[env_name]
         digest = shared.copy()
         digest.update(cluster.encode() + b"\0")
+        # The committed overlays: where they drift from the generator's, they are checked.
+        digest.update(files_digest(root, [root / cluster]).encode() + b"\0")
         for rel in [env.source.path, *sorted(set(placed[cluster]))]:
             digest.update(rel.encode() + b"\0")
             digest.update(hashlib.sha256((root / rel).read_bytes()).digest())

@@ -25,6 +25,7 @@ from fleetgen.render.fileplan import cluster_files
 from fleetgen.render.model_app import render_app
 from fleetgen.render.platform import render_platform
 from fleetgen.rendered.build import RenderedObject, render_fleet
+from fleetgen.rendered.committed import DriftedApp, committed_provenance, drifted_apps
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.installed_endpoints import check_chart_pins, check_endpoints
 from fleetgen.rendered.linker import LinkContext, link
@@ -218,6 +219,7 @@ def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
     """Render one cluster's apps, validate every object, link the cluster's graph."""
     _, env_name, cluster_name = cluster.split("/")
     files = cluster_files(job.fleet, env_name, cluster_name)  # planned here: memory per cluster
+    drifted = drifted_apps(job.root, files)
     rendered = render_fleet(job.root, files, engine=job.engine, clusters=[cluster])
     del files  # the objects hold what is needed from here on
     result.apps += rendered.apps
@@ -254,17 +256,64 @@ def _check_cluster(job: _Job, cluster: str, result: _ClusterResult) -> None:
             continue
         for violation in store.validate(obj.doc, cel=True):
             result.diagnostics.append(_diagnostic(violation, obj, where))
-    for graph in graphs(rendered.objects):
+    result.diagnostics.extend(_linked(job, rendered.objects, where))
+    progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
+    if drifted:
+        _check_committed(job, cluster, rendered.objects, drifted, result)
+
+
+def _linked(job: _Job, objects: list[RenderedObject], where: Provenance) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for graph in graphs(objects):
         env = job.fleet.environments.get(graph.env)
         if env is not None:
             context = LinkContext(graph, env, where)
-            result.diagnostics.extend(link(context))
-            result.diagnostics.extend(link_llmisvc(context))
-            result.diagnostics.extend(check_semantics(context))
-            result.diagnostics.extend(check_ports(context))
-            result.diagnostics.extend(check_selectors(context))
-            result.diagnostics.extend(check_secret_stores(context))
-    progress.advance(job.sizes[cluster] - max(0, len(apps_done) - 1))
+            found.extend(link(context))
+            found.extend(link_llmisvc(context))
+            found.extend(check_semantics(context))
+            found.extend(check_ports(context))
+            found.extend(check_selectors(context))
+            found.extend(check_secret_stores(context))
+    return found
+
+
+def _check_committed(
+    job: _Job,
+    cluster: str,
+    planned: list[RenderedObject],
+    drifted: list[DriftedApp],
+    result: _ClusterResult,
+) -> None:
+    """What Argo CD applies where the committed overlays are not the generator's: those
+    apps built from the repository with kustomize, schema-checked and linked with the rest
+    of the cluster. Findings the planned tree already has are reported once, where they are
+    (the descriptor line); the rest are the committed edit's, located in the committed file."""
+    files = {path: data for app in drifted for path, data in app.files.items()}
+    built = render_fleet(job.root, files, engine="kustomize", clusters=[cluster])
+    names = {app.app for app in drifted}
+    where = committed_provenance(job.root, job.fleet, drifted)
+    found: list[Diagnostic] = []
+    first = {app.app: app.first_difference for app in drifted}
+    for app, message in built.failures:
+        last = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
+        found.append(
+            diag("FG700", f"kustomize cannot build {app} as committed: {last}", first[app])
+        )
+    for obj in built.objects:
+        if job.store.validator_for(str(obj.doc.get("apiVersion", "")), obj.kind) is not None:
+            found.extend(_diagnostic(v, obj, where) for v in job.store.validate(obj.doc, cel=True))
+    objects = sorted([o for o in planned if o.app not in names] + built.objects, key=_app_of)
+    found.extend(_linked(job, objects, where))
+    seen = {(d.code, d.message) for d in result.diagnostics}
+    result.diagnostics.extend(d for d in found if (d.code, d.message) not in seen)
+    result.notes.append(
+        f"{cluster}: {len(drifted)} app(s) differ from what fleetgen generates "
+        "(validated as committed, with kustomize): " + ", ".join(sorted(names))
+    )
+
+
+def _app_of(obj: RenderedObject) -> str:
+    return obj.app
 
 
 # Which check of SchemaStore.validate found a violation -> its diagnostic code.
