@@ -214,6 +214,16 @@ HAND_EDITS = (
         regenerate=False,
     ),
     Story(
+        "A platform engineer renames the dev gateway host in the environment and commits "
+        "without running fleetgen generate.",
+        (("environments/dev/environment.yaml", "[llm.dev.example.com]", "[llm.dev.example.org]"),),
+        "all",
+        "FG714",
+        DEV_PLATFORM,
+        '"path": "/spec/listeners"',
+        regenerate=False,
+    ),
+    Story(
         "Someone points the committed dev platform dashboard at the vLLM 0.8 KV-cache metric.",
         (
             (
@@ -299,6 +309,38 @@ METRIC_SEMANTICS = (
         "FG513",
         RULES,
         'request_success_total{finished_reason="error"}',
+    ),
+    Story(
+        "A platform engineer adds --disable-log-stats to the LLMInferenceService base args to "
+        "cut log volume, which also switches off the metrics its scaler and alerts read.",
+        (
+            (
+                "base/llmisvc/llminferenceservice.yaml",
+                "      - --gpu-memory-utilization=0.9\n",
+                "      - --gpu-memory-utilization=0.9\n      - --disable-log-stats\n",
+            ),
+        ),
+        "rendered",
+        "FG514",
+        "base/llmisvc/llminferenceservice.yaml",
+        "--disable-log-stats",
+    ),
+    Story(
+        "Someone appends --disable-log-stats to the args in the committed dev overlay by hand.",
+        (
+            (
+                DEV_LLAMA,
+                '"value": "--enable-chunked-prefill"},\n',
+                '"value": "--enable-chunked-prefill"},\n'
+                '      {"op": "add", "path": "/spec/predictor/model/args/-", '
+                '"value": "--disable-log-stats"},\n',
+            ),
+        ),
+        "rendered",
+        "FG514",
+        DEV_LLAMA,
+        '"value": "--disable-log-stats"',
+        regenerate=False,
     ),
     Story(
         "A platform engineer sets the base trigger's metricType to Utilization.",
@@ -387,7 +429,115 @@ RUNTIME_PINS = (
     ),
 )
 
-STORIES = HAND_EDITS + METRIC_SEMANTICS + RUNTIME_PINS
+STAGING_MIXTRAL = (
+    "applicationsets/staging/staging-a/models/mixtral-8x7b-instruct/kustomization.yaml"
+)
+STAGING = "environments/staging/environment.yaml"
+MODE = "    serving.kserve.io/deploymentMode: Standard"
+
+
+def _mode(value: str) -> tuple[str, str, str]:
+    return (ISVC, MODE, f"    serving.kserve.io/deploymentMode: {value}")
+
+
+KSERVE = (
+    Story(
+        "A platform engineer switches the base InferenceService to Knative for scale to zero; "
+        "KServe then creates no predictor Deployment for KEDA or the Backend.",
+        (_mode("Knative"),),
+        "rendered",
+        "FG972",
+        ISVC,
+        "deploymentMode: Knative",
+    ),
+    Story(
+        "A platform engineer copies the old Serverless mode from a KServe tutorial into base.",
+        (_mode("Serverless"),),
+        "rendered",
+        "FG972",
+        ISVC,
+        "deploymentMode: Serverless",
+    ),
+    Story(
+        "A platform engineer shortens the mode to Raw, which KServe does not know.",
+        (_mode("Raw"),),
+        "rendered",
+        "FG971",
+        ISVC,
+        "deploymentMode: Raw",
+    ),
+    Story(
+        "A platform engineer lower-cases the deployment mode.",
+        (_mode("standard"),),
+        "rendered",
+        "FG971",
+        ISVC,
+        "deploymentMode: standard",
+    ),
+    Story(
+        "A platform engineer writes the legacy RawDeployment, which KServe rewrites, so Argo CD "
+        "shows every model OutOfSync.",
+        (_mode("RawDeployment"),),
+        "rendered",
+        "FG973",
+        ISVC,
+        "deploymentMode: RawDeployment",
+    ),
+    Story(
+        "A platform engineer moves the base InferenceService to ModelMesh.",
+        (_mode("ModelMesh"),),
+        "rendered",
+        "FG972",
+        ISVC,
+        "deploymentMode: ModelMesh",
+    ),
+    Story(
+        "Someone sets the deployment mode to Knative in the committed staging overlay by hand.",
+        (
+            (
+                STAGING_MIXTRAL,
+                '      {"op": "replace", "path": "/metadata/name", "value": "mixtral-8x7b-instruct"},\n',
+                '      {"op": "replace", "path": "/metadata/name", "value": "mixtral-8x7b-instruct"},\n'
+                '      {"op": "replace", "path": "/metadata/annotations/serving.kserve.io~1deploymentMode", '
+                '"value": "Knative"},\n',
+            ),
+        ),
+        "rendered",
+        "FG972",
+        STAGING_MIXTRAL,
+        '"value": "Knative"',
+        regenerate=False,
+    ),
+    Story(
+        "A platform team gives staging a long namespace, so KServe's host label "
+        "<isvc>-predictor-<namespace> no longer fits in 63 characters.",
+        ((STAGING, "  namespace: llm\n", "  namespace: llm-staging-inference-serving-team-x\n"),),
+        "validate",
+        "FG303",
+        "fleet/llama-3-1-70b-instruct-fp8.yaml",
+        "name: llama-3-1-70b-instruct-fp8",
+    ),
+    Story(
+        "Someone renames the InferenceService in the committed staging overlay to a longer "
+        "name, whose predictor host label exceeds 63 characters.",
+        (
+            (
+                STAGING_MIXTRAL,
+                '      {"op": "replace", "path": "/metadata/name", "value": "mixtral-8x7b-instruct"},\n',
+                '      {"op": "replace", "path": "/metadata/name", "value": '
+                '"mixtral-8x7b-instruct-v0-1-for-the-staging-evaluation"},\n',
+            ),
+        ),
+        "rendered",
+        "FG974",
+        STAGING_MIXTRAL,
+        "mixtral-8x7b-instruct-v0-1-for-the-staging-evaluation",
+        regenerate=False,
+        also=frozenset({"FG704", "FG706", "FG708", "FG709", "FG711"}),
+    ),
+)
+
+STORIES = HAND_EDITS + METRIC_SEMANTICS + RUNTIME_PINS + KSERVE
 
 CHANGES = (
     Change("A model owner pins qwen to the older supported vLLM 0.8.5.", (_pin(QWEN, "0.8.5"),)),
@@ -419,6 +569,11 @@ CHANGES = (
     Change(
         "A model owner pins qwen to vLLM 0.13.0 and keeps the error-ratio alert.",
         (_pin(QWEN, "0.13.0"),),
+    ),
+    Change(
+        "A platform engineer drops the base mode annotation: the environment installs KServe "
+        "with Standard as its default.",
+        ((ISVC, MODE + "\n", ""),),
     ),
 )
 

@@ -275,6 +275,15 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG962", "project-name-twice", E, "Two environments name the same Argo CD project"),
     ("FG963", "orphaned-app-directory", E, "An app directory under applicationsets/ has no owner"),
     ("FG970", "patch-lands-elsewhere", E, "An index-addressed patch no longer lands on its item"),
+    ("FG971", "deployment-mode-unknown", E, "The KServe deployment mode is not one KServe knows"),
+    (
+        "FG972",
+        "deployment-mode-no-deployment",
+        E,
+        "The deployment mode creates no predictor Deployment that KEDA and the Backend expect",
+    ),
+    ("FG973", "deployment-mode-legacy", W, "The deployment mode is a legacy name KServe rewrites"),
+    ("FG974", "host-label-too-long", E, "KServe's predictor host label exceeds 63 characters"),
     # 8xx: change guard (validate --base)
     ("FG801", "deleted-without-retire", E, "An app disappears without being retired first"),
     ("FG802", "mass-deletion", E, "The number of apps drops by more than the allowed share"),

@@ -6,13 +6,13 @@ gateway route can never point at an InferenceService spelt differently.
 
 from __future__ import annotations
 
+from fleetgen.knowledge.kserve import isvc as kserve_isvc
 from fleetgen.knowledge.kserve import llmisvc
 
-# KServe: `<isvc>-predictor` must be a DNS-1035 label and the Standard-mode host label
-# `<isvc>-predictor-<namespace>` must fit in 63 characters (kserve/kserve#4807).
-DNS_LABEL_MAX = 63
-ISVC_PLUS_NAMESPACE_MAX = 52
-PREDICTOR_SUFFIX = "-predictor"
+# KServe: `<isvc>-predictor` must be a DNS-1035 label, and the host label KServe renders
+# from its domain template (`<isvc>-predictor-<namespace>` at the pinned tag) must fit in
+# one DNS label (kserve/kserve#4807); both derived from KServe's sources (knowledge/kserve).
+DNS_LABEL_MAX = kserve_isvc.DNS_LABEL_MAX
 VLLM_PORT = 8080
 SERVICE_PORT = 80
 KV_CACHE_PORT = 6379  # Redis; the Service, the container and LMCache's URL all use it
@@ -25,7 +25,7 @@ def isvc(model: str) -> str:
 
 def predictor(model: str) -> str:
     """Deployment and Service KServe creates for the predictor in Standard mode."""
-    return f"{isvc(model)}{PREDICTOR_SUFFIX}"
+    return kserve_isvc.predictor_service(isvc(model))
 
 
 def predictor_host(model: str, namespace: str) -> str:
@@ -35,7 +35,7 @@ def predictor_host(model: str, namespace: str) -> str:
 
 def host_label(model: str, namespace: str) -> str:
     """The Standard-mode host label KServe builds (must be a DNS label)."""
-    return f"{predictor(model)}-{namespace}"
+    return kserve_isvc.host_labels(isvc(model), namespace)[0]
 
 
 def dashboard(model: str) -> str:
@@ -82,11 +82,13 @@ def limits_exceeded(model: str, namespace: str) -> list[str]:
             f"{predictor(model)!r} is {len(predictor(model))} characters; "
             f"KServe's predictor name must be at most {DNS_LABEL_MAX}"
         )
-    if len(isvc(model)) + len(namespace) > ISVC_PLUS_NAMESPACE_MAX:
+    label = kserve_isvc.too_long_host_label(isvc(model), namespace)
+    if label is not None:
+        spare = len(isvc(model)) + len(namespace) - (len(label) - DNS_LABEL_MAX)
         problems.append(
             f"name and namespace {namespace!r} total {len(isvc(model)) + len(namespace)} "
-            f"characters; KServe needs at most {ISVC_PLUS_NAMESPACE_MAX} "
-            "(host label <isvc>-predictor-<namespace>, kserve#4807)"
+            f"characters; KServe needs at most {spare} "
+            f"(host label {label!r} is {len(label)} > {DNS_LABEL_MAX}, kserve#4807)"
         )
     return problems
 

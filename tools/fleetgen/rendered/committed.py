@@ -126,7 +126,11 @@ def committed_patches(app: str, data: bytes) -> list[Patch]:
         for op in ops:
             path = str(op.get("path", ""))
             patch.ops.append(op)
-            if path in op_lines and not path.endswith("/-"):
+            if path.endswith("/-"):
+                line = op_lines.get(appended_key(path, op.get("value")))
+                if line is not None:
+                    patch.origins[appended_key(path, op.get("value"))] = Location(rel, line)
+            elif path in op_lines:
                 patch.origins[path] = Location(rel, op_lines[path])
     return list(merged.values())
 
@@ -162,8 +166,21 @@ def _op_lines(text: str) -> list[tuple[int, dict[str, int]]]:
         match = _OP_PATH.match(line)
         if match and found:
             path = json.loads(f'"{match.group(1)}"')
+            if path.endswith("/-"):
+                try:
+                    op = json.loads(line.strip().rstrip(","))
+                except ValueError:
+                    continue
+                path = appended_key(path, op.get("value") if isinstance(op, dict) else None)
             found[-1][1].setdefault(path, number)
     return found
+
+
+def appended_key(path: str, value: Any) -> str:
+    """The origin key of an item appended by `add <list>/-`: the list and the value, since
+    its index depends on what the base and the components put before it. The NUL keeps it
+    apart from every JSON pointer."""
+    return f"{path}\0{json.dumps(value, sort_keys=True)}"
 
 
 def committed_provenance(root: Path, fleet: Fleet, drifted: list[DriftedApp]) -> Provenance:

@@ -1,8 +1,9 @@
-"""FG512, FG513, FG515: rendered queries mean what they say for the pinned vLLM release.
+"""FG512-FG515: rendered queries mean what they say for the pinned vLLM release.
 
 A scaler needs a gauge (a counter or histogram only grows unless wrapped in ``rate()``); a
 label value in a matcher must be one the release emits (where its source enumerates them);
-a KEDA trigger's ``metricType`` must fit the shape of its query.
+a flag in the rendered container args must not switch off the metrics the app queries; a
+KEDA trigger's ``metricType`` must fit the shape of its query.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from collections.abc import Iterator
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.knowledge.runtime_contract import (
+    METRICS_OFF_FLAGS,
     RuntimeContract,
+    canonical_flag,
     contract_for,
     vllm_version_from_image,
 )
 from fleetgen.rendered.build import RenderedObject, is_model_app
-from fleetgen.rendered.graph import container, expressions
+from fleetgen.rendered.graph import LLMISVC, container, expressions
 from fleetgen.rendered.linker import LinkContext
 from fleetgen.rendered.promql_shape import metric_uses, outermost_call
 
@@ -137,7 +140,57 @@ def check_metric_type_shape(ctx: LinkContext) -> Iterator[Diagnostic]:
             )
 
 
-SEMANTIC_CHECKS = (check_label_values, check_scaler_types, check_metric_type_shape)
+def _args_pointer(server: RenderedObject, index: int) -> str:
+    if server.kind == LLMISVC:
+        containers = (server.doc.get("spec", {}).get("template") or {}).get("containers") or []
+        at = next((i for i, c in enumerate(containers) if c.get("name") == "main"), 0)
+        return f"/spec/template/containers/{at}/args/{index}"
+    return f"/spec/predictor/model/args/{index}"
+
+
+def check_metrics_switched_off(ctx: LinkContext) -> Iterator[Diagnostic]:
+    """FG514: a flag in the rendered args (a base file, a hand-edited overlay) switches off
+    metrics that its app's scaler, alerts or dashboard query. The descriptor's extraArgs
+    are `fleetgen validate`'s (the same code, at the descriptor line)."""
+    for server in ctx.graph.servers():
+        version = vllm_version_from_image(str(container(server).get("image", "")))
+        contract = contract_for(version) if version else None
+        if contract is None:
+            continue
+        for index, arg in enumerate(container(server).get("args", []) or []):
+            flag = canonical_flag(str(arg), contract.aliases)
+            if flag is None or flag not in METRICS_OFF_FLAGS:
+                continue
+            where = ctx.where.locate(server, _args_pointer(server, index))
+            if where.file.startswith("fleet/"):
+                continue
+            queried = sorted(
+                {
+                    use.name
+                    for obj in ctx.graph.objects
+                    if obj.app == server.app
+                    for _, expr in expressions(obj)
+                    for use in metric_uses(expr)
+                    if contract.switched_off_by(str(arg), use.name)
+                }
+            )
+            if queried:
+                yield diag(
+                    "FG514",
+                    f"{_edge(server)}: {flag} switches off {', '.join(map(repr, queried[:3]))}"
+                    f"{' and more' if len(queried) > 3 else ''} ({METRICS_OFF_FLAGS[flag]}), "
+                    "which its scaler, alerts or dashboard query",
+                    where,
+                    hint="remove it; the autoscaler and alerts need vLLM's metrics",
+                )
+
+
+SEMANTIC_CHECKS = (
+    check_label_values,
+    check_scaler_types,
+    check_metrics_switched_off,
+    check_metric_type_shape,
+)
 
 
 def check_semantics(ctx: LinkContext) -> list[Diagnostic]:

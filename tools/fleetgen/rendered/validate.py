@@ -28,6 +28,7 @@ from fleetgen.rendered.build import RenderedObject, render_fleet
 from fleetgen.rendered.committed import DriftedApp, committed_provenance, drifted_apps
 from fleetgen.rendered.graph import graphs
 from fleetgen.rendered.installed_endpoints import check_chart_pins, check_endpoints
+from fleetgen.rendered.kserve_rules import check_kserve_rules
 from fleetgen.rendered.linker import LinkContext, link
 from fleetgen.rendered.llmisvc_links import link_llmisvc
 from fleetgen.rendered.metric_semantics import check_semantics
@@ -274,6 +275,7 @@ def _linked(job: _Job, objects: list[RenderedObject], where: Provenance) -> list
             found.extend(check_ports(context))
             found.extend(check_selectors(context))
             found.extend(check_secret_stores(context))
+            found.extend(check_kserve_rules(context))
     return found
 
 
