@@ -533,7 +533,7 @@ KSERVE = (
         STAGING_MIXTRAL,
         "mixtral-8x7b-instruct-v0-1-for-the-staging-evaluation",
         regenerate=False,
-        also=frozenset({"FG704", "FG706", "FG708", "FG709", "FG711"}),
+        also=frozenset({"FG704", "FG706", "FG708", "FG709", "FG711", "FG930"}),
     ),
 )
 
