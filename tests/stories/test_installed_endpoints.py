@@ -201,6 +201,35 @@ STORIES = (
         "redisURL: redis-master.redis.svc.cluster.local:6380",
     ),
     Story(
+        "A platform engineer writes the Redis host in its short <service>.<namespace> form "
+        "with the namespace of the old cache cluster.",
+        ((DEV, REDIS_URL, "redisURL: redis-master.cache:6379"),),
+        "rendered",
+        "FG903",
+        DEV,
+        "redisURL: redis-master.cache:6379",
+    ),
+    Story(
+        "An SRE names the Phoenix release instead of its Service in the endpoint.",
+        ((PROD, DEV_PHOENIX, DEV_PHOENIX.replace("phoenix-svc.", "phoenix.")),),
+        "rendered",
+        "FG902",
+        PROD,
+        "endpoint: http://phoenix.observability.svc:4317",
+    ),
+    Story(
+        "A platform engineer moves kube-prometheus-stack and its URL to observability but "
+        "leaves prometheus.namespace, where the rules go and scrapes are admitted from.",
+        (
+            (PROD, KPS, _in(KPS, "observability")),
+            (PROD, PROM_URL, PROM_URL.replace(".monitoring.", ".observability.")),
+        ),
+        "rendered",
+        "FG903",
+        PROD,
+        "    namespace: monitoring",
+    ),
+    Story(
         "A platform engineer shortens the Redis URL to the bare Service name.",
         ((PROD, REDIS_URL, "redisURL: redis-master:6379"),),
         "rendered",
@@ -288,6 +317,10 @@ CHANGES = (
             (DEV, DEV_PHOENIX, STAGING_PHOENIX),
             (DEV, "    protocol: grpc", "    protocol: http/protobuf"),
         ),
+    ),
+    Change(
+        "A platform engineer writes the Redis host in its short <service>.<namespace> form.",
+        ((PROD, REDIS_URL, "redisURL: redis-master.redis:6379"),),
     ),
     Change(
         "A platform engineer installs the AI gateway controller into its own namespace.",

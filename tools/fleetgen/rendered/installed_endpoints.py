@@ -95,10 +95,14 @@ class _Host:
     namespace: str
 
 
-def _in_cluster(url: SplitResult) -> _Host | None:
-    """`<service>.<namespace>.svc[.<cluster domain>]`; None for any other host."""
+def _in_cluster(url: SplitResult, services: frozenset[str] = frozenset()) -> _Host | None:
+    """`<service>.<namespace>.svc[.<cluster domain>]`, or `<service>.<namespace>` (the
+    resolver's search path completes it) when `<service>` is one the chart creates; None for
+    any other host, which may be outside the cluster."""
     labels = (url.hostname or "").split(".")
     if len(labels) >= 3 and labels[2] == "svc":
+        return _Host(labels[0], labels[1])
+    if len(labels) == 2 and labels[0] in services:
         return _Host(labels[0], labels[1])
     return None
 
@@ -129,7 +133,10 @@ def _check(env: Environment, endpoint: Endpoint, release: Release) -> Iterator[D
     if bom is None:
         return  # FG901 (validate --rendered) says so
     url = urlsplit(endpoint.url)
-    host = _in_cluster(url)
+    services = installed.installed_services(
+        bom, release=release.name, namespace=release.namespace, values=release.values
+    )
+    host = _in_cluster(url, frozenset(s.name for s in services))
     if host is None:
         if url.hostname and "." not in url.hostname:
             yield diag(
@@ -141,9 +148,6 @@ def _check(env: Environment, endpoint: Endpoint, release: Release) -> Iterator[D
                 hint=f"write the full host {url.hostname}.{release.namespace}.svc.cluster.local",
             )
         return
-    services = installed.installed_services(
-        bom, release=release.name, namespace=release.namespace, values=release.values
-    )
     offered = [s for s in services if s.namespace == release.namespace]
     if host.namespace != release.namespace:
         yield diag(
