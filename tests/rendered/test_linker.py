@@ -417,6 +417,7 @@ DEDICATED = {
     "FG790",
     "FG760",
     "FG768",
+    "FG769",
 }  # FG717/718: test_api_server_semantics; FG790: test_cel_cost; FG760/768: test_llmisvc_links
 
 

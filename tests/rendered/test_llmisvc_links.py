@@ -118,8 +118,28 @@ def test_the_worker_preset_with_its_leaderworkerset_target_is_clean() -> None:
             "kind": "LeaderWorkerSet",
             "name": llmisvc.multi_node_workload_name(name),
         }
+        group = [{"podSelector": {"matchLabels": llmisvc.group_labels(name)}}]
+        docs["NetworkPolicy"]["spec"]["ingress"].append({"from": group})
+        docs["NetworkPolicy"]["spec"]["egress"].append({"to": group})
 
     assert links.link_llmisvc(_context(edit)) == []
+
+
+def test_a_policy_that_cuts_the_leader_off_its_workers_is_caught() -> None:
+    found = list(links.check_multi_node_traffic(_context(_worker_preset)))
+    assert [(d.code, d.message.split(" lets no ")[1].split()[0]) for d in found] == [
+        ("FG769", "ingress"),
+        ("FG769", "egress"),
+    ]
+
+    def admitted(docs: dict[str, dict[str, Any]]) -> None:
+        _worker_preset(docs)
+        name = docs["LLMInferenceService"]["metadata"]["name"]
+        group = [{"podSelector": {"matchLabels": llmisvc.group_labels(name)}}]
+        docs["NetworkPolicy"]["spec"]["ingress"].append({"from": group})
+        docs["NetworkPolicy"]["spec"]["egress"].append({"to": group})
+
+    assert list(links.check_multi_node_traffic(_context(admitted))) == []
 
 
 def test_old_vllm_is_refused_only_the_flags_it_lacks() -> None:

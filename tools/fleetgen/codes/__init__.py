@@ -173,6 +173,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("FG766", "pool-other-namespace", E, "A route sends to a pool in another namespace"),
     ("FG767", "llmisvc-webhook-refusal", E, "KServe's webhook refuses the rendered parallelism"),
     ("FG768", "rendered-parallelism-ignored", E, "No preset passes a rendered parallelism field"),
+    ("FG769", "multi-node-traffic-blocked", E, "A NetworkPolicy cuts a leader off its workers"),
     (
         "FG780",
         "bootstrap-repo-mismatch",

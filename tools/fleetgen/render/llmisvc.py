@@ -183,4 +183,12 @@ def network_policy(p: Placement) -> Patch:
     name = naming.isvc(p.descriptor.name)
     policy = common(Patch("networking.k8s.io", "v1", "NetworkPolicy", "model"), p, name)
     policy.replace(pointer("spec", "podSelector", "matchLabels", *WORKLOAD), name)
-    return policy_peers(policy, p)
+    policy = policy_peers(policy, p)
+    if llmisvc_shape.multi_node(p.descriptor):
+        # The data-parallel ranks of a LeaderWorkerSet talk to each other on ports vLLM picks
+        # at start (its RPC port, ZMQ, NCCL): the leader admits its workers on every port.
+        group = [{"podSelector": {"matchLabels": llmisvc.group_labels(name)}}]
+        at = p.serving_api_at()
+        policy.add("/spec/ingress/-", {"from": group}, origin=at)
+        policy.add("/spec/egress/-", {"to": group}, origin=at)
+    return policy

@@ -54,6 +54,7 @@ MULTI_NODE_SUFFIX = "-kserve-mn"
 DEPLOYMENT = ("apps/v1", "Deployment")
 LEADER_WORKER_SET = ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet")
 _LEADER_COMPONENT = "llminferenceservice-workload-leader"
+_WORKER_COMPONENT = "llminferenceservice-workload-worker"
 
 # Curated: what KServe's admission webhook refuses (pkg/apis/serving/v1alpha2/
 # llm_inference_service_validation.go at the pinned tag): validateWorkloadParallelism, and
@@ -97,6 +98,24 @@ def pod_labels(name: str, multi_node: bool = False) -> dict[str, str]:
     if multi_node:
         found["app.kubernetes.io/component"] = _LEADER_COMPONENT
     return found
+
+
+def worker_pod_labels(name: str) -> dict[str, str]:
+    """Labels of a LeaderWorkerSet's worker pods when the service has a leader template
+    (expectedMainMultiNodeLWS): outside the pool, so no kserve.io/component."""
+    return {
+        "app.kubernetes.io/component": _WORKER_COMPONENT,
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/part-of": _WORKLOAD_LABELS["app.kubernetes.io/part-of"],
+    }
+
+
+def group_labels(name: str) -> dict[str, str]:
+    """The labels every pod of the service's workload carries, leader and workers alike."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/part-of": _WORKLOAD_LABELS["app.kubernetes.io/part-of"],
+    }
 
 
 def _positive(value: object) -> int:
