@@ -300,10 +300,12 @@ def environment_doc(env: EnvPlan, headroom: float, template: dict[str, Any]) -> 
     spec["tier"] = env.tier
     spec["namespace"] = env.namespace
     spec["clusters"] = clusters
-    # A failure budget and team cost budgets are promises about where models run; the random
-    # placement here does not keep the example's, so the synthetic environments make none.
+    # A failure budget, team cost budgets and a rollout's canaries are promises about which
+    # models run where; the random placement here does not keep the example's, so the
+    # synthetic environments make none.
     spec.pop("failureBudget", None)
     spec.pop("cost", None)
+    spec.pop("rollout", None)
     spec["gateway"]["hostnames"] = [f"llm.{env.name}.example.com"]
     if env.tier == "dev":
         spec["apiKeys"] = {"source": "dummy"}

@@ -26,6 +26,8 @@ class ClusterGraph:
     index: dict[tuple[str, str | None, str], RenderedObject] = field(default_factory=dict)
     kinds: dict[str, list[RenderedObject]] = field(default_factory=dict)
     derived: dict[tuple[str, object], RenderedObject] = field(default_factory=dict)
+    # Views of the objects that several checks read (the pods), derived once per cluster.
+    views: dict[str, object] = field(default_factory=dict)
 
     def add(self, obj: RenderedObject) -> None:
         self.objects.append(obj)

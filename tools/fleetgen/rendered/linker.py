@@ -10,7 +10,7 @@ that locates a finding through provenance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 
 from fleetgen.codes import diag
@@ -239,7 +239,7 @@ def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
         wanted = (spec.get("selector") or {}).get("matchLabels") or {}
         selected = [
             (server, port)
-            for server, pod, port in _vllm_pods(g, monitor.namespace)
+            for server, pod, port in _vllm_pods(g, monitor.namespace, wanted)
             if wanted.items() <= pod.items()
         ]
         if not selected:
@@ -266,10 +266,11 @@ def check_monitors(ctx: LinkContext) -> Iterator[Diagnostic]:
 
 
 def _vllm_pods(
-    g: ClusterGraph, namespace: str | None
+    g: ClusterGraph, namespace: str | None, wanted: Mapping[str, object]
 ) -> Iterator[tuple[RenderedObject, dict[str, str], int]]:
-    """(owner, labels of its vLLM pods, vLLM's port) of every server in a namespace."""
-    for pod in server_pods(g):
+    """(owner, labels of its vLLM pods, vLLM's port) of the servers in a namespace whose pods
+    may carry `wanted` (looked up in the cluster's pod index, not scanned)."""
+    for pod in server_pods(g).candidates(namespace, wanted):
         if pod.namespace == namespace and pod.listen is not None:
             yield pod.owner, pod.labels, pod.listen.number
 

@@ -234,30 +234,79 @@ def _workload_pods(obj: RenderedObject) -> Iterator[Pod]:
         )
 
 
-def server_pods(graph: ClusterGraph) -> list[Pod]:
-    """The vLLM pods KServe creates for the cluster's InferenceServices and LLMInferenceServices."""
+@dataclass(slots=True)
+class PodIndex:
+    """A cluster's pods, by namespace and by (namespace, label, value): a selector looks at
+    the pods that carry one of its labels, not at every pod of the cluster, so that linking
+    stays linear in the number of models (each model's policies select its own pods)."""
+
+    all: list[Pod]
+    by_namespace: dict[str | None, list[Pod]] = field(default_factory=dict)
+    by_label: dict[tuple[str | None, str, str], list[Pod]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, found: list[Pod]) -> PodIndex:
+        index = cls(found)
+        for pod in found:
+            index.by_namespace.setdefault(pod.namespace, []).append(pod)
+            for key, value in pod.labels.items():
+                index.by_label.setdefault((pod.namespace, key, value), []).append(pod)
+        return index
+
+    def __iter__(self) -> Iterator[Pod]:
+        return iter(self.all)
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def candidates(self, namespace: str | None, match_labels: Mapping[str, object]) -> list[Pod]:
+        """The pods of `namespace` that may carry every one of `match_labels`, in cluster
+        order (a superset of the match: the caller still compares every label)."""
+        if not match_labels:
+            return self.by_namespace.get(namespace, [])
+        keys = [(namespace, str(k), v) for k, v in match_labels.items() if isinstance(v, str)]
+        if len(keys) < len(match_labels):
+            return []  # pod labels are strings: nothing carries a non-string value
+        return min((self.by_label.get(key, []) for key in keys), key=len)
+
+
+def server_pods(graph: ClusterGraph) -> PodIndex:
+    """The vLLM pods KServe creates for the cluster's InferenceServices and LLMInferenceServices
+    (built once per cluster graph)."""
+    cached = graph.views.get("server-pods")
+    if isinstance(cached, PodIndex):
+        return cached
     found = [_predictor(i) for i in graph.of_kind("InferenceService")]
-    return found + [_llmisvc_workload(s) for s in graph.of_kind(LLMISVC)]
+    index = PodIndex.of(found + [_llmisvc_workload(s) for s in graph.of_kind(LLMISVC)])
+    graph.views["server-pods"] = index
+    return index
 
 
-def pods(graph: ClusterGraph) -> list[Pod]:
-    """Every pod of the cluster: KServe's from the serving objects, then the Deployments'."""
-    found = server_pods(graph)
+def pods(graph: ClusterGraph) -> PodIndex:
+    """Every pod of the cluster: KServe's from the serving objects, then the Deployments'
+    (built once per cluster graph; the serving pods are the same objects as server_pods')."""
+    cached = graph.views.get("pods")
+    if isinstance(cached, PodIndex):
+        return cached
+    found = list(server_pods(graph))
     for kind in WORKLOAD_KINDS:
         for obj in graph.of_kind(kind):
             found.extend(_workload_pods(obj))
-    return found
+    index = PodIndex.of(found)
+    graph.views["pods"] = index
+    return index
 
 
 def selected(
-    all_pods: Sequence[Pod], namespace: str | None, selector: Mapping[str, Any] | None
+    all_pods: Sequence[Pod] | PodIndex, namespace: str | None, selector: Mapping[str, Any] | None
 ) -> list[Pod]:
     """The pods in `namespace` a label selector (matchLabels, matchExpressions In/Exists)
     picks; an empty selector picks every pod of the namespace."""
     selector = selector or {}
     wanted = {str(k): str(v) for k, v in (selector.get("matchLabels") or {}).items()}
+    pool = all_pods.candidates(namespace, wanted) if isinstance(all_pods, PodIndex) else all_pods
     found = []
-    for pod in all_pods:
+    for pod in pool:
         if pod.namespace != namespace or not wanted.items() <= pod.labels.items():
             continue
         if all(_expression(e, pod.labels) for e in selector.get("matchExpressions") or []):

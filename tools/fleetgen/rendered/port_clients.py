@@ -21,7 +21,7 @@ from fleetgen.knowledge import ports as facts
 from fleetgen.rendered.build import RenderedObject
 from fleetgen.rendered.graph import LLMISVC, OTLP_FLAG
 from fleetgen.rendered.linker import LinkContext
-from fleetgen.rendered.pods import Pod, pods, selected
+from fleetgen.rendered.pods import Pod, PodIndex, pods, selected
 
 LMCACHE_URL_ENV = "LMCACHE_REMOTE_URL"
 _NAMESPACE_LABEL = "kubernetes.io/metadata.name"
@@ -83,7 +83,7 @@ def dials(pod: Pod) -> list[Dial]:
 @dataclass(frozen=True, slots=True)
 class ClientContext:
     link: LinkContext
-    pods: list[Pod]
+    pods: PodIndex
 
 
 def _edge(obj: RenderedObject) -> str:
@@ -193,12 +193,16 @@ def check_egress(ctx: ClientContext) -> Iterator[Diagnostic]:
         for p in ctx.link.graph.of_kind("NetworkPolicy")
         if "Egress" in (p.doc.get("spec", {}).get("policyTypes") or [])
     ]
+    # Each policy's pods from the index, not each pod against every policy: both grow with
+    # the fleet. Keyed by identity: a cluster's pods are built once.
+    guards: dict[int, list[RenderedObject]] = {}
+    for policy in policies:
+        for pod in selected(
+            ctx.pods, policy.namespace, policy.doc.get("spec", {}).get("podSelector")
+        ):
+            guards.setdefault(id(pod), []).append(policy)
     for pod in ctx.pods:
-        guarding = [
-            p
-            for p in policies
-            if pod in selected([pod], p.namespace, p.doc.get("spec", {}).get("podSelector"))
-        ]
+        guarding = guards.get(id(pod), [])
         if not guarding:
             continue
         for dial in dials(pod):
@@ -237,6 +241,6 @@ CLIENT_CHECKS: tuple[Callable[[ClientContext], Iterator[Diagnostic]], ...] = (
 )
 
 
-def check_clients(ctx: LinkContext, all_pods: list[Pod] | None = None) -> list[Diagnostic]:
+def check_clients(ctx: LinkContext, all_pods: PodIndex | None = None) -> list[Diagnostic]:
     context = ClientContext(ctx, all_pods if all_pods is not None else pods(ctx.graph))
     return [d for check in CLIENT_CHECKS for d in check(context)]

@@ -20,14 +20,21 @@ from fleetgen.rendered.build import RenderedObject
 from fleetgen.rendered.graph import LLMISVC
 from fleetgen.rendered.linker import LinkContext
 from fleetgen.rendered.llmisvc_facts import managed_pool_selector
-from fleetgen.rendered.pods import Pod, pods, pool_target_ports, predictor_service_ports, selected
+from fleetgen.rendered.pods import (
+    Pod,
+    PodIndex,
+    pods,
+    pool_target_ports,
+    predictor_service_ports,
+    selected,
+)
 from fleetgen.rendered.port_clients import check_clients
 
 
 @dataclass(frozen=True, slots=True)
 class PortContext:
     link: LinkContext
-    pods: list[Pod]
+    pods: PodIndex
 
 
 def _edge(obj: RenderedObject) -> str:

@@ -12,34 +12,15 @@ rendered workloads, as `rendered.pods` models them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from fleetgen.codes import diag
 from fleetgen.core.diagnostics import Diagnostic
 from fleetgen.rendered.build import RenderedObject
 from fleetgen.rendered.linker import LinkContext
-from fleetgen.rendered.pods import Pod, pods
+from fleetgen.rendered.pods import PodIndex, pods
 
 __all__ = ["check_selectors"]
-
-
-@dataclass(slots=True)
-class _Pods:
-    """The cluster's pods by namespace, and by (namespace, label, value) for a quick match."""
-
-    by_namespace: dict[str | None, list[Pod]]
-    by_label: dict[tuple[str | None, str, str], list[Pod]]
-
-    @classmethod
-    def of(cls, ctx: LinkContext) -> _Pods:
-        by_namespace: dict[str | None, list[Pod]] = {}
-        by_label: dict[tuple[str | None, str, str], list[Pod]] = {}
-        for pod in pods(ctx.graph):
-            by_namespace.setdefault(pod.namespace, []).append(pod)
-            for key, value in pod.labels.items():
-                by_label.setdefault((pod.namespace, key, value), []).append(pod)
-        return cls(by_namespace, by_label)
 
 
 _Requirement = tuple[str, str, str, tuple[str, ...]]
@@ -81,7 +62,7 @@ def _holds(pod: Mapping[str, str], key: str, operator: str, values: tuple[str, .
 
 
 def _unmatched(
-    ctx: LinkContext, known: _Pods, obj: RenderedObject, pointer: str, selector: Any, what: str
+    ctx: LinkContext, known: PodIndex, obj: RenderedObject, pointer: str, selector: Any, what: str
 ) -> Iterator[Diagnostic]:
     required = _requirements(selector)
     if not required:
@@ -125,7 +106,7 @@ def _unmatched(
     )
 
 
-def _policy(ctx: LinkContext, known: _Pods, policy: RenderedObject) -> Iterator[Diagnostic]:
+def _policy(ctx: LinkContext, known: PodIndex, policy: RenderedObject) -> Iterator[Diagnostic]:
     spec = policy.doc.get("spec") or {}
     yield from _unmatched(
         ctx, known, policy, "/spec/podSelector", spec.get("podSelector"), "podSelector"
@@ -149,7 +130,7 @@ def _policy(ctx: LinkContext, known: _Pods, policy: RenderedObject) -> Iterator[
 
 def check_selectors(ctx: LinkContext) -> Iterator[Diagnostic]:
     """FG930 for every NetworkPolicy pod selector and every Service selector."""
-    known = _Pods.of(ctx)
+    known = pods(ctx.graph)
     for policy in ctx.graph.of_kind("NetworkPolicy"):
         yield from _policy(ctx, known, policy)
     for service in ctx.graph.of_kind("Service"):
