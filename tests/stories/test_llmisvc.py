@@ -322,7 +322,8 @@ STORIES = (
         "FG767",
         SERVICE,
         "  worker:",
-        also=frozenset({"FG761"}),  # a worker also means a LeaderWorkerSet to scale
+        # a worker also means a LeaderWorkerSet to scale, and ranks the policy must let through
+        also=frozenset({"FG761", "FG769"}),
     ),
     Story(
         "A platform engineer copies base/model's scrape port 8080 into the LLMInferenceService "

@@ -195,7 +195,7 @@ STORIES = (
         "all",
         "FG714",
         ROLLOUT_SET,
-        HEADER,
+        "maxUpdate: 100%",
         regenerate=False,
     ),
     Story(
@@ -213,7 +213,7 @@ STORIES = (
         "all",
         "FG714",
         ROLLOUT_SET,
-        HEADER,
+        "key: fleetgen.dev/clusters",
         regenerate=False,
     ),
     Story(
@@ -228,7 +228,7 @@ STORIES = (
         "all",
         "FG714",
         ROLLOUT_SET,
-        HEADER,
+        "automated:",
         regenerate=False,
     ),
 )
